@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers, lowest first; every arrow points down this list:
+//   C system libraries → Compression → KafkaWire → CommitLog → executables.
+// ARCHITECTURE.md draws the same map.
+let package = Package(
+    name: "Sluice",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sluice", targets: ["sluice"]),
+        .executable(name: "sluice-agent", targets: ["sluice-agent"]),
+        .library(name: "CommitLog", targets: ["CommitLog"]),
+        .library(name: "KafkaWire", targets: ["KafkaWire"]),
+        .library(name: "Compression", targets: ["Compression"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: C libraries (Debian packages installed by scripts/run and scripts/test)
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+        // CRC-32C with the CPU's crc32 instruction and a portable fallback.
+        .target(name: "CCRC32C"),
+
+        // MARK: Libraries
+        .target(name: "SluiceModel"),
+        .target(name: "Compression", dependencies: ["CZlib", "CZstd", "CLZ4", "CSnappy"]),
+        .target(name: "KafkaWire", dependencies: ["CCRC32C", "Compression"]),
+        .target(name: "CommitLog", dependencies: ["KafkaWire"]),
+
+        // MARK: Executables (composition roots only)
+        .executableTarget(name: "sluice", dependencies: [
+            "SluiceModel", "CommitLog",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "sluice-agent", dependencies: [
+            "SluiceModel",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Tests
+        .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
+        .testTarget(name: "KafkaWireTests", dependencies: ["KafkaWire", "Compression"], exclude: ["Fixtures"]),
+        .testTarget(name: "CommitLogTests", dependencies: ["CommitLog", "KafkaWire"]),
+        .testTarget(name: "ExecutablesTests", dependencies: ["SluiceModel"]),
+        // A child process for the crash test: appends, fsyncs, reports, and gets SIGKILLed.
+        .executableTarget(
+            name: "CommitLogCrashWriter", dependencies: ["CommitLog", "KafkaWire"],
+            path: "Tests/Tools/CommitLogCrashWriter"),
+    ]
+)
