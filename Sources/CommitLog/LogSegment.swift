@@ -33,7 +33,9 @@ final class LogSegment: @unchecked Sendable {
     /// A new empty segment file (an old file of the same name is emptied).
     static func create(directory: String, baseOffset: Int64) throws -> LogSegment {
         let file = try FileHandle.open(directory + "/" + LogFileNames.log(baseOffset), create: true)
-        try file.truncate(to: 0)
+        // Truncate only a leftover: ext4 flushes a truncated file on close (auto_da_alloc),
+        // which would turn every segment close into a synchronous write-back.
+        if try file.size() > 0 { try file.truncate(to: 0) }
         let segment = LogSegment(baseOffset: baseOffset, directory: directory, file: file, size: 0)
         segment.indexes = SegmentIndexes()
         return segment

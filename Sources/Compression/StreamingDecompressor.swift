@@ -2,9 +2,11 @@
 /// with a hard limit on the total output.
 ///
 /// Size-limit contract: once the total output would exceed `maxOutputBytes`, `feed` throws
-/// `.outputLimitExceeded` having appended at most `maxOutputBytes` bytes, and the output array
-/// never grows past the limit plus one byte beyond what the caller put in it. Concatenated
-/// frames (gzip members) decode back to back. After an error every call rethrows it.
+/// `.outputLimitExceeded` having appended exactly `maxOutputBytes` bytes in all, and it never
+/// grows the output array's capacity past what the caller had in it plus the limit plus one
+/// byte. Output is produced in bounded steps, so memory follows the output, not the input's
+/// claims. Concatenated frames (gzip members) decode back to back. After an error, every call
+/// rethrows it.
 ///
 /// Owns a C context freed in `deinit`; not thread-safe, so it is deliberately not `Sendable`.
 public final class StreamingDecompressor {

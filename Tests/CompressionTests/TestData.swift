@@ -1,6 +1,5 @@
 import Compression
 import Foundation
-import Testing
 
 /// Deterministic inputs and helpers shared by the compression tests.
 enum TestData {
@@ -42,43 +41,6 @@ enum TestData {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return usage.ru_maxrss * 1024  // kilobytes on Linux
-    }
-}
-
-/// A tiny seeded generator so failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-/// Runs the real command-line compressors, for interop with bytes we did not produce.
-enum CommandLineTool {
-    static func exists(_ name: String) -> Bool {
-        ["/usr/bin", "/bin", "/usr/local/bin"].contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
-    }
-
-    /// Pipes `input` through `shellCommand` (reading stdin, so sizes are unknown to the tool).
-    static func run(_ shellCommand: String, input: [UInt8]) throws -> [UInt8] {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("compression-\(UUID().uuidString)")
-        try Data(input).write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "cat '\(file.path)' | \(shellCommand)"]
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        try process.run()
-        let data = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(shellCommand) failed")
-        return [UInt8](data)
     }
 }
 

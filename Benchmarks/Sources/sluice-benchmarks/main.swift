@@ -4,16 +4,27 @@ import CommitLog
 import Foundation
 import KafkaWire
 
-var runs = 5
-var workDirectory = "/tmp/sluice-benchmarks"
-var arguments = CommandLine.arguments.dropFirst()
-while let flag = arguments.popFirst() {
-    switch flag {
-    case "--runs": runs = Int(arguments.popFirst() ?? "") ?? runs
-    case "--dir": workDirectory = arguments.popFirst() ?? workDirectory
-    default: fatalError("usage: sluice-benchmarks [--runs N] [--dir PATH]")
+struct Options {
+    var runs = 5
+    var workDirectory = "/tmp/sluice-benchmarks"
+
+    static func parse() -> Options {
+        var options = Options()
+        var arguments = CommandLine.arguments.dropFirst()
+        while let flag = arguments.popFirst() {
+            switch flag {
+            case "--runs": options.runs = Int(arguments.popFirst() ?? "") ?? options.runs
+            case "--dir": options.workDirectory = arguments.popFirst() ?? options.workDirectory
+            default: fatalError("usage: sluice-benchmarks [--runs N] [--dir PATH]")
+            }
+        }
+        return options
     }
 }
+
+let options = Options.parse()
+let runs = options.runs
+let workDirectory = options.workDirectory
 
 func now() -> Double {
     var spec = timespec()
@@ -27,7 +38,7 @@ func median(_ values: [Double]) -> Double {
 }
 
 /// Median over `runs` of `bytes / seconds`, in MB/s (10^6 bytes).
-func throughput(_ name: String, bytes: Int, setUp: () throws -> Void = {}, _ body: () throws -> Void) rethrows -> Double {
+func throughput(_ name: String, runs: Int = options.runs, bytes: Int, setUp: () throws -> Void = {}, _ body: () throws -> Void) rethrows -> Double {
     var rates: [Double] = []
     for _ in 0..<runs {
         try setUp()
@@ -69,29 +80,42 @@ print("batch: \(batch.bytes.count) bytes, \(recordCount) records of 100-byte val
 // MARK: CRC-32C
 let crcBuffer = (0..<(64 * mebibyte)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
 var sink: UInt32 = 0
-_ = throughput("CRC-32C, 64 MiB buffer", bytes: crcBuffer.count * 8) {
+_ = try throughput("CRC-32C, 64 MiB buffer", bytes: crcBuffer.count * 8) {
     crcBuffer.withUnsafeBytes { for _ in 0..<8 { sink ^= CRC32C.checksum($0) } }
 }
-_ = throughput("CRC-32C portable table (for comparison)", bytes: crcBuffer.count) {
+_ = try throughput("CRC-32C portable table (for comparison)", bytes: crcBuffer.count) {
     crcBuffer.withUnsafeBytes { sink ^= CRC32C.portableChecksum($0) }
 }
 
 // MARK: Append, page cache
+// dd and the log alternate, each after a `sync`, so that neither pays for the other's
+// write-back; the files of the previous run are deleted first.
 let volumeMiB = 1024
 let logDirectory = workDirectory + "/bench-0"
 let ddFile = workDirectory + "/dd.bin"
-let ddPageCache = throughput("dd bs=1M, \(volumeMiB) MiB (page cache)", bytes: volumeMiB * mebibyte,
-                             setUp: { removeAll(ddFile) }) {
+func settle() {
+    removeAll(ddFile)
+    removeAll(logDirectory)
+    shell("sync")
+}
+let ddPageCache = try throughput("dd bs=1M, \(volumeMiB) MiB (page cache)", bytes: volumeMiB * mebibyte, setUp: settle) {
     shell("dd if=/dev/zero of=\(ddFile) bs=1M count=\(volumeMiB)")
 }
-removeAll(ddFile)
-let append = try throughput("commit log append, 1 MiB batches, \(volumeMiB) MiB", bytes: volumeMiB * mebibyte,
-                            setUp: { removeAll(logDirectory) }) {
+let rawWrite = try throughput("pwrite of the batch bytes in a loop, \(volumeMiB) MiB", bytes: volumeMiB * mebibyte, setUp: settle) {
+    let fd = open(ddFile, O_CREAT | O_WRONLY | O_TRUNC, 0o644)
+    var position = 0
+    batch.bytes.withUnsafeBytes { buffer in
+        for _ in 0..<volumeMiB {
+            position += pwrite(fd, buffer.baseAddress, buffer.count, off_t(position))
+        }
+    }
+    close(fd)
+}
+let append = try throughput("commit log append, 1 MiB batches, \(volumeMiB) MiB", bytes: volumeMiB * mebibyte, setUp: settle) {
     let log = try PartitionLog(directory: logDirectory, topicPartition: partition)
     for _ in 0..<volumeMiB { try log.append(batch) }
 }
-_ = try throughput("commit log validate (CRC) + append, \(volumeMiB) MiB", bytes: volumeMiB * mebibyte,
-                   setUp: { removeAll(logDirectory) }) {
+_ = try throughput("commit log validate (CRC) + append, \(volumeMiB) MiB", bytes: volumeMiB * mebibyte, setUp: settle) {
     let log = try PartitionLog(directory: logDirectory, topicPartition: partition)
     for _ in 0..<volumeMiB { try log.append(try RecordBatch(validating: batch.bytes)) }
 }
@@ -110,13 +134,11 @@ let read = try throughput("commit log sequential read, 1 MiB per read, \(logByte
 
 // MARK: Append with an fsync per 4 MiB
 let syncVolumeMiB = 256
-let ddSync = throughput("dd bs=4M oflag=dsync, \(syncVolumeMiB) MiB", bytes: syncVolumeMiB * mebibyte,
-                        setUp: { removeAll(ddFile) }) {
+let ddSync = try throughput("dd bs=4M oflag=dsync, \(syncVolumeMiB) MiB", bytes: syncVolumeMiB * mebibyte, setUp: settle) {
     shell("dd if=/dev/zero of=\(ddFile) bs=4M count=\(syncVolumeMiB / 4) oflag=dsync")
 }
 removeAll(ddFile)
-let appendSync = try throughput("commit log append + flush every 4 MiB, \(syncVolumeMiB) MiB", bytes: syncVolumeMiB * mebibyte,
-                                setUp: { removeAll(logDirectory) }) {
+let appendSync = try throughput("commit log append + flush every 4 MiB, \(syncVolumeMiB) MiB", bytes: syncVolumeMiB * mebibyte, setUp: settle) {
     let log = try PartitionLog(directory: logDirectory, topicPartition: partition)
     for index in 0..<syncVolumeMiB {
         try log.append(batch)
