@@ -43,9 +43,11 @@ let package = Package(
         ]),
 
         // MARK: Tests
-        .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
-        .testTarget(name: "KafkaWireTests", dependencies: ["KafkaWire", "Compression"], exclude: ["Fixtures"]),
-        .testTarget(name: "CommitLogTests", dependencies: ["CommitLog", "KafkaWire"]),
+        // Helpers shared by the test targets (temporary folders, a seeded generator).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression", "TestSupport"]),
+        .testTarget(name: "KafkaWireTests", dependencies: ["KafkaWire", "Compression", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "CommitLogTests", dependencies: ["CommitLog", "KafkaWire", "TestSupport"]),
         .testTarget(name: "ExecutablesTests", dependencies: ["SluiceModel"]),
         // A child process for the crash test: appends, fsyncs, reports, and gets SIGKILLed.
         .executableTarget(

@@ -24,13 +24,8 @@ struct OffsetIndex: Equatable {
 
     /// Position of the last indexed batch whose base offset is ≤ `relativeOffset`, or 0.
     func floorPosition(for relativeOffset: UInt32) -> Int {
-        var low = 0
-        var high = relativeOffsets.count
-        while low < high {
-            let middle = (low + high) / 2
-            if relativeOffsets[middle] <= relativeOffset { low = middle + 1 } else { high = middle }
-        }
-        return low == 0 ? 0 : Int(positions[low - 1])
+        let after = relativeOffsets.partitioningIndex { $0 > relativeOffset }
+        return after == 0 ? 0 : Int(positions[after - 1])
     }
 
     func serialized() -> [UInt8] {
@@ -88,13 +83,8 @@ struct TimeIndex: Equatable {
     /// Relative offset of the last entry whose timestamp is < `timestamp`: every record
     /// before that offset is older than `timestamp`. 0 when there is none.
     func floorRelativeOffset(before timestamp: Int64) -> UInt32 {
-        var low = 0
-        var high = timestamps.count
-        while low < high {
-            let middle = (low + high) / 2
-            if timestamps[middle] < timestamp { low = middle + 1 } else { high = middle }
-        }
-        return low == 0 ? 0 : relativeOffsets[low - 1]
+        let after = timestamps.partitioningIndex { $0 >= timestamp }
+        return after == 0 ? 0 : relativeOffsets[after - 1]
     }
 
     func serialized() -> [UInt8] {

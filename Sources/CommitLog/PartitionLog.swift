@@ -230,13 +230,7 @@ public final class PartitionLog: Sendable {
     }
 
     private static func segmentIndex(containing offset: Int64, in segments: [LogSegment]) -> Int {
-        var low = 0
-        var high = segments.count
-        while low < high {
-            let middle = (low + high) / 2
-            if segments[middle].baseOffset <= offset { low = middle + 1 } else { high = middle }
-        }
-        return max(0, low - 1)
+        max(0, segments.partitioningIndex { $0.baseOffset > offset } - 1)
     }
 
     // MARK: Offsets for times

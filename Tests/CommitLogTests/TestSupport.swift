@@ -1,22 +1,8 @@
 import Foundation
 import KafkaWire
 import Synchronization
+@_exported import TestSupport
 @testable import CommitLog
-
-/// A folder under /tmp removed when the value goes away.
-final class TemporaryDirectory {
-    let path: String
-
-    init(_ name: String = #function) {
-        let safe = name.filter { $0.isLetter || $0.isNumber }
-        path = NSTemporaryDirectory() + "sluice-\(safe)-\(UUID().uuidString.prefix(8))"
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func sub(_ name: String) -> String { path + "/" + name }
-}
 
 /// A clock the test moves by hand.
 final class ManualClock: Sendable {

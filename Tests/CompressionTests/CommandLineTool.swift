@@ -1,12 +1,9 @@
 import Foundation
 import Testing
 
-/// Runs the real command-line compressors, for interop with bytes we did not produce.
+/// Runs the real command-line compressors (gzip, zstd, lz4; scripts/test installs them), for
+/// interop with bytes we did not produce.
 enum CommandLineTool {
-    static func exists(_ name: String) -> Bool {
-        ["/usr/bin", "/bin", "/usr/local/bin"].contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
-    }
-
     /// Pipes `input` through `shellCommand` (reading stdin, so sizes are unknown to the tool).
     static func run(_ shellCommand: String, input: [UInt8]) throws -> [UInt8] {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("compression-\(UUID().uuidString)")

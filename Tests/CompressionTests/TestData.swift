@@ -1,5 +1,6 @@
 import Compression
 import Foundation
+@_exported import TestSupport
 
 /// Deterministic inputs and helpers shared by the compression tests.
 enum TestData {
