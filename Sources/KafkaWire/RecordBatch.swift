@@ -72,6 +72,12 @@ public struct RecordBatch: Sendable {
     }
 
     private static func parseRecords(_ payload: UnsafeRawBufferPointer, header: RecordBatchHeader) throws -> [Record] {
+        // Each record takes at least 7 bytes (length, attributes, two deltas, key and value
+        // lengths, header count), so a count the payload cannot hold is refused before any
+        // allocation sized by it.
+        guard Int(header.recordsCount) <= payload.count / 7 else {
+            throw RecordBatchError.invalidRecord("\(header.recordsCount) records cannot fit in \(payload.count) bytes")
+        }
         var reader = ByteReader(payload)
         var records: [Record] = []
         records.reserveCapacity(Int(header.recordsCount))
@@ -106,7 +112,7 @@ public struct RecordBatch: Sendable {
                 }
                 let timestamp = header.usesLogAppendTime ? header.maxTimestamp : header.baseTimestamp &+ timestampDelta
                 records.append(Record(
-                    offset: header.baseOffset + Int64(offsetDelta), timestamp: timestamp,
+                    offset: header.baseOffset &+ Int64(offsetDelta), timestamp: timestamp,
                     key: key, value: value, headers: headers))
             }
         } catch {

@@ -58,10 +58,10 @@ public struct RecordBatchHeader: Sendable, Equatable {
 
     /// Whole batch size in bytes, header included.
     public var totalSize: Int { Int(length) + Self.logOverhead }
-    /// Offset of the batch's last record.
-    public var lastOffset: Int64 { baseOffset + Int64(lastOffsetDelta) }
+    /// Offset of the batch's last record (wrapping, so that a hostile header cannot trap).
+    public var lastOffset: Int64 { baseOffset &+ Int64(lastOffsetDelta) }
     /// The offset after this batch.
-    public var nextOffset: Int64 { lastOffset + 1 }
+    public var nextOffset: Int64 { lastOffset &+ 1 }
 
     public var compression: CompressionType? { CompressionType(rawValue: Int8(attributes & 0x07)) }
     public var usesLogAppendTime: Bool { attributes & 0x08 != 0 }

@@ -1,4 +1,5 @@
 import Compression
+import TestSupport
 import Testing
 @testable import KafkaWire
 
@@ -80,6 +81,30 @@ import Testing
         bytes.writeBigEndian(Int32(3), at: RecordBatchHeader.Offset.lastOffsetDelta)
         let batch = try RecordBatch(validating: Self.resealed(bytes))
         #expect(throws: RecordBatchError.self) { try batch.records() }
+    }
+
+    @Test func hugeClaimedRecordCountIsRefusedWithoutAllocating() throws {
+        var bytes = try Self.sampleBatch().bytes
+        bytes.writeBigEndian(Int32.max, at: RecordBatchHeader.Offset.recordsCount)
+        bytes.writeBigEndian(Int32.max - 1, at: RecordBatchHeader.Offset.lastOffsetDelta)
+        bytes.writeBigEndian(Int64.max - 5, at: RecordBatchHeader.Offset.baseOffset)
+        let batch = try RecordBatch(validating: Self.resealed(bytes))
+        #expect(batch.header.lastOffset < batch.header.baseOffset, "wraps instead of trapping")
+        #expect(throws: RecordBatchError.self) { try batch.records() }
+    }
+
+    /// Random bytes after a valid header never crash the record decoder.
+    @Test func randomRecordBytesGiveErrorsNotCrashes() throws {
+        var generator = SplitMix64(seed: 99)
+        let template = try Self.sampleBatch(count: 4).bytes
+        for _ in 0..<2_000 {
+            var bytes = template
+            for _ in 0..<Int.random(in: 1...6, using: &generator) {
+                bytes[Int.random(in: RecordBatchHeader.size..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+            }
+            guard let batch = try? RecordBatch(validating: Self.resealed(bytes)) else { continue }
+            _ = try? batch.records()
+        }
     }
 
     @Test func decompressionBombIsRefused() throws {
