@@ -48,9 +48,18 @@ enum LogLoader {
 
         var loaded = Loaded(segments: segments, recoveryPoint: recoveryPoint, unsyncedSealed: [], truncations: [])
         var changedFiles = false
+        var trustMarker = wasClean
         if wasClean {
-            try openActiveAfterCleanShutdown(loaded.segments.last!, config: config)
-        } else {
+            let active = loaded.segments.last!
+            _ = try active.loadedIndexes(nextOffset: Int64.max, intervalBytes: config.indexIntervalBytes)
+            // The marker vouches for whole batches up to the file's end; anything else
+            // (a file changed after the close) gets the full recovery.
+            if walkToEnd(of: active, config: config).position != active.size {
+                active.indexes = nil
+                trustMarker = false
+            }
+        }
+        if !trustMarker {
             changedFiles = try recover(&loaded, config: config)
         }
         let active = loaded.segments.last!
@@ -175,14 +184,14 @@ enum LogLoader {
         return (position, nextOffset, problem)
     }
 
-    /// After a clean close the active segment's files are complete: load its indexes (or
-    /// rebuild them if damaged) so appends can continue.
-    private static func openActiveAfterCleanShutdown(_ active: LogSegment, config: LogConfig) throws {
-        _ = try active.loadedIndexes(nextOffset: Int64.max, intervalBytes: config.indexIntervalBytes)
-    }
-
     /// The offset after the segment's last batch, walking from its last index entry.
     static func nextOffset(of segment: LogSegment, config: LogConfig) -> Int64 {
+        walkToEnd(of: segment, config: config).nextOffset
+    }
+
+    /// Walks whole batches from the segment's last index entry to the first position where
+    /// none starts; returns that position and the offset after the last batch.
+    static func walkToEnd(of segment: LogSegment, config: LogConfig) -> (position: Int, nextOffset: Int64) {
         let indexes = segment.indexes ?? SegmentIndexes()
         var position = indexes.offsetIndex.positions.last.map(Int.init) ?? 0
         var next = segment.baseOffset
@@ -191,7 +200,7 @@ enum LogLoader {
             next = header.nextOffset
             position += header.totalSize
         }
-        return next
+        return (position, next)
     }
 
     private static func firstBatchTimestamp(_ segment: LogSegment) throws -> Int64? {

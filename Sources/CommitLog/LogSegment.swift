@@ -1,5 +1,9 @@
 import KafkaWire
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One segment of a partition: a `.log` file of whole RecordBatch v2 batches, back to back,
 /// exactly as producers sent them except for BaseOffset (assigned by the log) and
 /// PartitionLeaderEpoch (set to `PartitionLog.storedLeaderEpoch`), plus its two indexes.
@@ -51,9 +55,12 @@ final class LogSegment: @unchecked Sendable {
         }
     }
 
+    /// fsyncs the index files; one deleted meanwhile by retention is skipped.
     func syncIndexFiles() throws {
-        for path in [offsetIndexPath, timeIndexPath] where FileSystem.exists(path) {
-            try FileHandle.open(path).sync()
+        for path in [offsetIndexPath, timeIndexPath] {
+            let handle: FileHandle
+            do { handle = try FileHandle.open(path) } catch LogError.io(_, _, ENOENT) { continue }
+            try handle.sync()
         }
     }
 
@@ -77,7 +84,8 @@ final class LogSegment: @unchecked Sendable {
             var rebuilt = SegmentIndexes()
             var walker = BatchWalker(file: file, end: size)
             var position = 0
-            while position < size, let header = try walker.header(at: position) {
+            while position < size, let header = try walker.header(at: position),
+                  header.baseOffset >= baseOffset, header.baseOffset - baseOffset <= Int64(UInt32.max) {
                 rebuilt.add(header, at: position, segmentBaseOffset: baseOffset, intervalBytes: intervalBytes)
                 position += header.totalSize
             }

@@ -54,7 +54,8 @@ public final class PartitionLog: Sendable {
         self.recoveryReport = loaded.truncations
         self.state = Mutex(State(
             segments: loaded.segments, logEndOffset: end, flushedOffset: end,
-            recoveryPoint: loaded.recoveryPoint, unsyncedSealed: loaded.unsyncedSealed))
+            recoveryPoint: loaded.recoveryPoint, unsyncedSealed: loaded.unsyncedSealed,
+            directoryNeedsSync: true))
     }
 
     // MARK: Offsets and sizes
@@ -146,35 +147,39 @@ public final class PartitionLog: Sendable {
     /// producers' acknowledgements behind one call gets group commit.
     @discardableResult
     public func flush() throws -> Int64 {
-        try flushing.withLock { (_) throws -> Int64 in
-            let (target, active, sealed, syncDirectory) = state.withLock { state in
-                let work = (state.logEndOffset, state.active, state.unsyncedSealed, state.directoryNeedsSync)
-                state.directoryNeedsSync = false
-                return work
-            }
-            do {
-                for segment in sealed {
-                    try segment.file.sync()
-                    try segment.syncIndexFiles()
-                }
-                try active.file.sync()
-                if syncDirectory { try FileSystem.syncDirectory(directory) }
-            } catch {
-                // After a failed fsync the page cache can no longer be trusted to reach disk.
-                state.withLock { $0.unavailable = "fsync failed: \(error)" }
-                throw error
-            }
-            let newRecoveryPoint: Int64? = state.withLock { state in
-                state.flushedOffset = max(state.flushedOffset, target)
-                state.unsyncedSealed.removeAll { segment in sealed.contains { $0 === segment } }
-                let point = state.unsyncedSealed.first?.baseOffset ?? active.baseOffset
-                guard point > state.recoveryPoint else { return nil }
-                state.recoveryPoint = point
-                return point
-            }
-            if let newRecoveryPoint { try LogLoader.writeRecoveryPoint(newRecoveryPoint, directory: directory) }
-            return target
+        try flushing.withLock { (_) throws -> Int64 in try flushHoldingFlushLock() }
+    }
+
+    private func flushHoldingFlushLock() throws -> Int64 {
+        let (target, active, sealed, syncDirectory) = state.withLock { state in
+            let work = (state.logEndOffset, state.active, state.unsyncedSealed, state.directoryNeedsSync)
+            state.directoryNeedsSync = false
+            return work
         }
+        do {
+            for segment in sealed {
+                try segment.file.sync()
+                try segment.syncIndexFiles()
+            }
+            try active.file.sync()
+            if syncDirectory { try FileSystem.syncDirectory(directory) }
+        } catch {
+            // After a failed fsync the page cache can no longer be trusted to reach disk.
+            state.withLock { $0.unavailable = "fsync failed: \(error)" }
+            throw error
+        }
+        let newRecoveryPoint: Int64? = state.withLock { state in
+            state.flushedOffset = max(state.flushedOffset, target)
+            state.unsyncedSealed.removeAll { segment in sealed.contains { $0 === segment } }
+            let point = state.unsyncedSealed.first?.baseOffset ?? active.baseOffset
+            guard point > state.recoveryPoint else { return nil }
+            state.recoveryPoint = point
+            return point
+        }
+        // The atomic write fsyncs the folder, so retention's unlinks become durable no later
+        // than a recovery point that passes the segments they removed.
+        if let newRecoveryPoint { try LogLoader.writeRecoveryPoint(newRecoveryPoint, directory: directory) }
+        return target
     }
 
     // MARK: Read
@@ -195,7 +200,7 @@ public final class PartitionLog: Sendable {
                 let segment = state.segments[index]
                 let next = index + 1 < state.segments.count ? state.segments[index + 1].baseOffset : state.logEndOffset
                 let indexes = try segment.loadedIndexes(nextOffset: next, intervalBytes: config.indexIntervalBytes)
-                let position = indexes.offsetIndex.floorPosition(for: UInt32(offset - segment.baseOffset))
+                let position = indexes.offsetIndex.floorPosition(for: UInt32(clamping: offset - segment.baseOffset))
                 return (segment, position, segment.size, start, state.logEndOffset)
             }
             guard let (segment, indexedPosition, end, start, logEnd) = located else {
@@ -257,13 +262,10 @@ public final class PartitionLog: Sendable {
                 defer { position += header.totalSize }
                 guard header.maxTimestamp >= timestamp else { continue }
                 let bytes = try segment.file.read(at: position, count: header.totalSize)
-                let records: [Record]
-                do {
-                    records = try bytes.withUnsafeBytes { (buffer) throws in
-                        try RecordBatch.decodeRecords(buffer, header: header)
-                    }
-                } catch {
-                    throw LogError.batchRejected("cannot read batch at offset \(header.baseOffset) of \(topicPartition): \(error)")
+                // A batch that cannot be decoded (a codec error, or over the size limit) answers
+                // at batch granularity, as brokers that never decompress do.
+                guard let records = try? bytes.withUnsafeBytes({ try RecordBatch.decodeRecords($0, header: header) }) else {
+                    return (header.baseOffset, header.maxTimestamp)
                 }
                 if let record = records.first(where: { $0.timestamp >= timestamp }) {
                     return (record.offset, record.timestamp)
@@ -293,12 +295,15 @@ public final class PartitionLog: Sendable {
                 doomed.append(segment)
                 total -= Int64(segment.size)
             }
+            // Unlinked under the lock, so that no flush can move the recovery point past a
+            // segment whose files still exist. Readers still holding a segment keep reading
+            // it: its descriptor outlives the name.
+            for segment in doomed { try segment.removeFiles() }
             state.segments.removeFirst(doomed.count)
             state.unsyncedSealed.removeAll { segment in doomed.contains { $0 === segment } }
+            if !doomed.isEmpty { state.directoryNeedsSync = true }
             return doomed
         }
-        // Readers still holding a segment keep reading it: its descriptor outlives the name.
-        for segment in doomed { try segment.removeFiles() }
         return doomed.count
     }
 
@@ -307,16 +312,21 @@ public final class PartitionLog: Sendable {
     /// Flushes everything, writes the active segment's indexes and the recovery point at the
     /// log end, and leaves a clean-shutdown marker so that the next open skips recovery.
     public func close() throws {
-        try flush()
-        let (active, end) = try state.withLock { (state) throws -> (LogSegment, Int64) in
-            if let why = state.unavailable { throw LogError.unavailable(why) }
-            state.unavailable = "the log is closed"
-            return (state.active, state.logEndOffset)
+        try flushing.withLock { (_) throws in
+            // Refuse appends first, so that everything the marker vouches for gets synced.
+            let active = try state.withLock { (state) throws -> LogSegment in
+                if let why = state.unavailable { throw LogError.unavailable(why) }
+                state.unavailable = "the log is closed"
+                return state.active
+            }
+            let end = try flushHoldingFlushLock()
+            // Sealing the indexes records the newest timestamp for the reopened log.
+            active.indexes!.seal(segmentBaseOffset: active.baseOffset)
+            try active.writeIndexFiles()
+            try active.syncIndexFiles()
+            try LogLoader.writeRecoveryPoint(end, directory: directory)
+            try FileSystem.writeAtomically([], to: directory + "/" + LogFileNames.cleanShutdown, directory: directory)
         }
-        try active.writeIndexFiles()
-        try active.syncIndexFiles()
-        try LogLoader.writeRecoveryPoint(end, directory: directory)
-        try FileSystem.writeAtomically([], to: directory + "/" + LogFileNames.cleanShutdown, directory: directory)
     }
 }
 

@@ -80,7 +80,7 @@ public struct RecordBatch: Sendable {
         }
         var reader = ByteReader(payload)
         var records: [Record] = []
-        records.reserveCapacity(Int(header.recordsCount))
+        records.reserveCapacity(min(Int(header.recordsCount), 4096))
         do {
             for index in 0..<Int(header.recordsCount) {
                 let recordStart = reader.position

@@ -229,3 +229,60 @@ import Testing
         #expect(try reopened.offset(forTimestamp: 1_700_000_000_002)?.offset == 2)
     }
 }
+
+/// Clean shutdown: what the marker vouches for must be true.
+@Suite struct CleanShutdownTests {
+    @Test func closeRacingAppendsSyncsEverythingItVouchesFor() throws {
+        for _ in 0..<10 {
+            let dir = TemporaryDirectory()
+            let log = try PartitionLog(directory: dir.path, topicPartition: testPartition, config: LogConfig(segmentBytes: 3_000))
+            let writer = Thread {
+                for tag in 0..<2_000 {
+                    guard (try? log.append(try makeBatch(tag))) != nil else { return }
+                }
+            }
+            writer.start()
+            usleep(2_000)
+            try log.close()
+            while writer.isExecuting { usleep(100) }
+            #expect(log.flushedOffset == log.logEndOffset)
+            let end = log.logEndOffset
+            let reopened = try PartitionLog(directory: dir.path, topicPartition: testPartition, config: LogConfig(segmentBytes: 3_000))
+            #expect(reopened.logEndOffset == end)
+            #expect(reopened.recoveryReport.isEmpty)
+        }
+    }
+
+    @Test func newestTimestampSurvivesCleanReopen() throws {
+        let dir = TemporaryDirectory()
+        let clock = ManualClock(1_000_000)
+        let config = LogConfig(segmentBytes: 1_000, retentionMilliseconds: 300_000, indexIntervalBytes: 100)
+        var log = try PartitionLog(directory: dir.path, topicPartition: testPartition, config: config, clock: clock.logClock)
+        try log.append(try makeBatch(0, count: 1, timestamp: 1_000, valueSize: 200))
+        try log.append(try makeBatch(1, count: 1, timestamp: 2_000))
+        try log.append(try makeBatch(2, count: 1, timestamp: clock.now))
+        #expect(try log.offset(forTimestamp: 2_500)?.offset == 2)
+        try log.close()
+
+        log = try PartitionLog(directory: dir.path, topicPartition: testPartition, config: config, clock: clock.logClock)
+        #expect(try log.offset(forTimestamp: 2_500)?.offset == 2)
+        while log.segmentCount < 2 { try log.append(try makeBatch(3, count: 1, timestamp: clock.now, valueSize: 300)) }
+        #expect(try log.enforceRetention() == 0, "the sealed segment holds a record stamped now")
+    }
+
+    @Test func bytesAddedAfterACleanCloseAreRecovered() throws {
+        let dir = TemporaryDirectory()
+        var log = try PartitionLog(directory: dir.path, topicPartition: testPartition)
+        for tag in 0..<5 { try log.append(try makeBatch(tag)) }
+        try log.close()
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.sub(LogFileNames.log(0))))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data([1, 2, 3, 4, 5, 6, 7]))
+        try handle.close()
+        log = try PartitionLog(directory: dir.path, topicPartition: testPartition)
+        #expect(!log.recoveryReport.isEmpty)
+        #expect(log.logEndOffset == 15)
+        #expect(try log.append(try makeBatch(9)) == 15)
+        #expect(try readAll(log).count == 18)
+    }
+}
