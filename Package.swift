@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, lowest first; every arrow points down this list:
-//   C system libraries → Compression → KafkaWire → CommitLog → executables.
+//   C system libraries → Compression → KafkaWire → CommitLog → Broker → executables.
 // ARCHITECTURE.md draws the same map.
 let package = Package(
     name: "Sluice",
@@ -16,6 +16,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // MARK: C libraries (Debian packages installed by scripts/run and scripts/test)
@@ -31,10 +33,17 @@ let package = Package(
         .target(name: "Compression", dependencies: ["CZlib", "CZstd", "CLZ4", "CSnappy"]),
         .target(name: "KafkaWire", dependencies: ["CCRC32C", "Compression"]),
         .target(name: "CommitLog", dependencies: ["KafkaWire"]),
+        .target(name: "Broker", dependencies: [
+            "CommitLog", "KafkaWire",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // MARK: Executables (composition roots only)
         .executableTarget(name: "sluice", dependencies: [
-            "SluiceModel", "CommitLog",
+            "SluiceModel", "Broker",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sluice-agent", dependencies: [
@@ -48,6 +57,11 @@ let package = Package(
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "TestSupport"]),
         .testTarget(name: "KafkaWireTests", dependencies: ["KafkaWire", "Compression", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CommitLogTests", dependencies: ["CommitLog", "KafkaWire", "TestSupport"]),
+        .testTarget(name: "BrokerTests", dependencies: [
+            "Broker", "KafkaWire", "TestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         .testTarget(name: "ExecutablesTests", dependencies: ["SluiceModel"]),
         // A child process for the crash test: appends, fsyncs, reports, and gets SIGKILLed.
         .executableTarget(

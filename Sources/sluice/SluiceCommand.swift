@@ -2,9 +2,9 @@ import ArgumentParser
 import SluiceModel
 
 /// `sluice`: the appliance and its CLI. Subcommands arrive with the issues that build them
-/// (`serve`, `logs`, `metrics`, `alerts`, `topics`, `replay`).
+/// (`logs`, `metrics`, `alerts`, `topics`, `replay`).
 @main
-struct SluiceCommand: ParsableCommand {
+struct SluiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "Sluice: a log-aggregation and metrics pipeline appliance.",
@@ -12,5 +12,6 @@ struct SluiceCommand: ParsableCommand {
             A Kafka-compatible broker over an append-only commit log, with processors that
             parse logs and metrics into an HTTP search API with alerting and replay.
             """,
-        version: SluiceVersion.current)
+        version: SluiceVersion.current,
+        subcommands: [ServeCommand.self])
 }

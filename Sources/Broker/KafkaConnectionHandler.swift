@@ -1,0 +1,64 @@
+import Logging
+import NIOCore
+
+/// One client connection: requests are handled strictly one after another and answered in
+/// order (Kafka clients match responses to the oldest request in flight). A request that
+/// cannot be decoded, or that is refused without a response, closes this connection only.
+/// While many requests are queued, reading pauses, so a fast client cannot grow memory.
+final class KafkaConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    static let maxQueuedRequests = 64
+
+    private let router: RequestRouter
+    private let logger: Logger
+    private var tail: EventLoopFuture<Void>?
+    private var queued = 0
+    private var readingPaused = false
+
+    init(router: RequestRouter, logger: Logger) {
+        self.router = router
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var frame = unwrapInboundIn(data)
+        let bytes = frame.readBytes(length: frame.readableBytes) ?? []
+        let channel = context.channel
+        let eventLoop = context.eventLoop
+        let router = self.router
+        let logger = self.logger
+        let previous = tail ?? eventLoop.makeSucceededVoidFuture()
+        queued += 1
+        if queued >= Self.maxQueuedRequests, !readingPaused {
+            readingPaused = true
+            channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        }
+        let handled = previous.flatMap { router.handle(bytes, on: eventLoop) }
+            .flatMapThrowing { response -> Void in
+                if let response { channel.writeAndFlush(ByteBuffer(bytes: response), promise: nil) }
+            }
+        tail = handled.flatMapErrorThrowing { error in
+            if !(error is ProduceFailedWithoutAcks) {
+                logger.warning("closing connection after a bad request", metadata: ["remote": "\(channel.remoteAddress.map { "\($0)" } ?? "?")", "error": "\(error)"])
+            }
+            channel.close(promise: nil)
+            throw error
+        }
+        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+        tail!.whenComplete { _ in
+            let handler = loopBound.value
+            handler.queued -= 1
+            if handler.readingPaused, handler.queued < Self.maxQueuedRequests / 2 {
+                handler.readingPaused = false
+                channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+            }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.warning("closing connection", metadata: ["remote": "\(context.remoteAddress.map { "\($0)" } ?? "?")", "error": "\(error)"])
+        context.close(promise: nil)
+    }
+}

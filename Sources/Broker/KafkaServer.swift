@@ -1,0 +1,82 @@
+import CommitLog
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The Kafka listener over the commit log: `start` opens the data directory (recovering
+/// it if needed) and binds; `shutdown` stops accepting, completes pending fsyncs and
+/// closes every partition cleanly.
+public final class KafkaServer: Sendable {
+    public let config: BrokerConfig
+    public let topics: TopicStore
+    private let router: RequestRouter
+    private let flusher: GroupCommitFlusher
+    private let group: MultiThreadedEventLoopGroup
+    private let logger: Logger
+    private let serverChannel = Mutex<(any Channel)?>(nil)
+    private let retentionTask = Mutex<RepeatedTask?>(nil)
+
+    public init(config: BrokerConfig, logger: Logger, threads: Int = System.coreCount) throws {
+        let logs = try LogDirectory(path: config.dataDirectory, config: config.log)
+        for topicPartition in logs.topicPartitions {
+            for line in logs.partition(topicPartition)?.recoveryReport ?? [] {
+                logger.warning("recovered partition", metadata: ["partition": "\(topicPartition)", "action": "\(line)"])
+            }
+        }
+        self.config = config
+        self.logger = logger
+        self.topics = TopicStore(logs: logs)
+        self.flusher = GroupCommitFlusher()
+        self.router = RequestRouter(config: config, topics: topics, flusher: flusher, logger: logger)
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+    }
+
+    /// Binds the listener; returns the bound address (useful with port 0).
+    @discardableResult
+    public func start() async throws -> SocketAddress {
+        let router = self.router
+        let logger = self.logger
+        let maxFrame = config.maxRequestBytes
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder(maxFrameBytes: maxFrame)))
+                    try channel.pipeline.syncOperations.addHandler(KafkaConnectionHandler(router: router, logger: logger))
+                }
+            }
+            .bind(host: config.listenHost, port: config.listenPort).get()
+        serverChannel.withLock { $0 = channel }
+        let topics = self.topics
+        let task = group.next().scheduleRepeatedTask(initialDelay: .minutes(1), delay: .minutes(5)) { _ in
+            do {
+                let deleted = try topics.logs.enforceRetention()
+                if deleted > 0 { logger.info("retention deleted segments", metadata: ["segments": "\(deleted)"]) }
+            } catch {
+                logger.error("retention failed", metadata: ["error": "\(error)"])
+            }
+        }
+        retentionTask.withLock { $0 = task }
+        let address = channel.localAddress!
+        logger.info("Kafka listener ready", metadata: [
+            "listen": "\(address)", "advertised": "\(config.advertised.host):\(config.advertised.port)",
+            "data_dir": "\(config.dataDirectory)",
+        ])
+        return address
+    }
+
+    /// Stops accepting connections, flushes and closes the commit log.
+    public func shutdown() async throws {
+        retentionTask.withLock { $0?.cancel() }
+        if let channel = serverChannel.withLock({ $0 }) {
+            try? await channel.close()
+        }
+        try await group.shutdownGracefully()
+        flusher.stop()
+        try topics.logs.close()
+        logger.info("broker stopped; commit log closed cleanly")
+    }
+}

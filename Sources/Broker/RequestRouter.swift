@@ -1,0 +1,102 @@
+import CommitLog
+import KafkaWire
+import Logging
+import NIOCore
+import Synchronization
+
+/// Decodes one request frame, runs the API it names, and encodes the response frame.
+/// The per-API logic lives in `RequestRouter+<API>.swift`.
+///
+/// Thread-safe: shared by every connection; state lives in the stores it holds.
+final class RequestRouter: Sendable {
+    let config: BrokerConfig
+    let topics: TopicStore
+    let flusher: GroupCommitFlusher
+    let fetchWaiters = FetchWaitList()
+    let logger: Logger
+    /// Producer ids are unique across restarts: the clock at start, shifted, then counted.
+    let nextProducerId: Atomic<Int64>
+
+    init(config: BrokerConfig, topics: TopicStore, flusher: GroupCommitFlusher, logger: Logger) {
+        self.config = config
+        self.topics = topics
+        self.flusher = flusher
+        self.logger = logger
+        self.nextProducerId = Atomic((LogClock.system.now() / 1000) << 16)
+    }
+
+    /// The response frame for `frame` (size prefix included), nil when none is due
+    /// (acks=0 produce). A failed future means the connection must be closed: the frame
+    /// was malformed or asked for something this broker does not speak.
+    func handle(_ frame: [UInt8], on eventLoop: any EventLoop) -> EventLoopFuture<[UInt8]?> {
+        do {
+            return try decode(frame, on: eventLoop)
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+    }
+
+    private func decode(_ frame: [UInt8], on eventLoop: any EventLoop) throws -> EventLoopFuture<[UInt8]?> {
+        try frame.withUnsafeBytes { buffer -> EventLoopFuture<[UInt8]?> in
+            var reader = ByteReader(buffer)
+            let header = try RequestHeader(from: &reader)
+            let version = header.apiVersion
+            guard let api = ApiKey(rawValue: header.apiKey) else {
+                throw BrokerError.unsupportedRequest(apiKey: header.apiKey, version: version)
+            }
+            guard api.supportedVersions.contains(version) else {
+                // Real Kafka answers ApiVersions with a v0 body and error 35 so that the client
+                // can retry within the range; any other API at an unknown version closes.
+                guard api == .apiVersions else { throw BrokerError.unsupportedRequest(apiKey: header.apiKey, version: version) }
+                return eventLoop.makeSucceededFuture(respond(header, version: 0) {
+                    ApiVersionsResponse.supported(errorCode: .unsupportedVersion).encode(into: &$0, version: 0)
+                })
+            }
+            switch api {
+            case .apiVersions:
+                _ = try ApiVersionsRequest(from: &reader, version: version)
+                return eventLoop.makeSucceededFuture(respond(header) { ApiVersionsResponse.supported().encode(into: &$0, version: version) })
+            case .metadata:
+                let request = try MetadataRequest(from: &reader, version: version)
+                let response = try metadata(request)
+                return eventLoop.makeSucceededFuture(respond(header) { response.encode(into: &$0, version: version) })
+            case .createTopics:
+                let response = createTopics(try CreateTopicsRequest(from: &reader, version: version))
+                return eventLoop.makeSucceededFuture(respond(header) { response.encode(into: &$0, version: version) })
+            case .initProducerId:
+                let response = initProducerId(try InitProducerIdRequest(from: &reader, version: version))
+                return eventLoop.makeSucceededFuture(respond(header) { response.encode(into: &$0, version: version) })
+            case .findCoordinator:
+                _ = try FindCoordinatorRequest(from: &reader, version: version)
+                let (host, port) = config.advertised
+                let response = FindCoordinatorResponse(errorCode: .none, nodeId: config.nodeId, host: host, port: Int32(port))
+                return eventLoop.makeSucceededFuture(respond(header) { response.encode(into: &$0, version: version) })
+            case .listOffsets:
+                let response = listOffsets(try ListOffsetsRequest(from: &reader, version: version))
+                return eventLoop.makeSucceededFuture(respond(header) { response.encode(into: &$0, version: version) })
+            case .produce:
+                let request = try ProduceRequest(from: &reader, version: version)
+                return produce(request, version: version, on: eventLoop).flatMapThrowing { response in
+                    guard let response else { return nil }
+                    return self.respond(header) { response.encode(into: &$0, version: version) }
+                }
+            case .fetch:
+                let request = try FetchRequest(from: &reader, version: version)
+                return fetch(request, on: eventLoop).map { response in
+                    self.respond(header) { response.encode(into: &$0, version: version) }
+                }
+            case .offsetCommit, .offsetFetch, .joinGroup, .heartbeat, .leaveGroup, .syncGroup:
+                throw BrokerError.unsupportedRequest(apiKey: header.apiKey, version: version)
+            }
+        }
+    }
+
+    /// A response frame: size, correlation id (response header v0), body.
+    func respond(_ header: RequestHeader, version: Int16? = nil, body: (inout [UInt8]) -> Void) -> [UInt8] {
+        var bytes: [UInt8] = [0, 0, 0, 0]
+        bytes.appendInt32(header.correlationId)
+        body(&bytes)
+        bytes.writeBigEndian(Int32(bytes.count - 4), at: 0)
+        return bytes
+    }
+}
