@@ -12,10 +12,12 @@ public final class KafkaServer: Sendable {
     public let topics: TopicStore
     private let router: RequestRouter
     private let flusher: GroupCommitFlusher
+    private let groups: GroupCoordinator
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
     private let serverChannel = Mutex<(any Channel)?>(nil)
     private let retentionTask = Mutex<RepeatedTask?>(nil)
+    private let groupTicker = Mutex<RepeatedTask?>(nil)
 
     public init(config: BrokerConfig, logger: Logger, threads: Int = System.coreCount) throws {
         let logs = try LogDirectory(path: config.dataDirectory, config: config.log)
@@ -28,7 +30,8 @@ public final class KafkaServer: Sendable {
         self.logger = logger
         self.topics = TopicStore(logs: logs)
         self.flusher = GroupCommitFlusher()
-        self.router = RequestRouter(config: config, topics: topics, flusher: flusher, logger: logger)
+        self.groups = GroupCoordinator(offsets: try OffsetStore(dataDirectory: config.dataDirectory, config: config.log), flusher: flusher)
+        self.router = RequestRouter(config: config, topics: topics, flusher: flusher, groups: groups, logger: logger)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
     }
 
@@ -60,9 +63,16 @@ public final class KafkaServer: Sendable {
             }
         }
         retentionTask.withLock { $0 = task }
+        let groups = self.groups
+        let ticker = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) { _ in groups.tick() }
+        groupTicker.withLock { $0 = ticker }
         let address = channel.localAddress!
+        if config.advertisedPort == nil, config.listenPort == 0, let port = address.port {
+            router.advertisedAddress.withLock { $0.port = port }
+        }
+        let advertised = router.advertisedAddress.withLock { $0 }
         logger.info("Kafka listener ready", metadata: [
-            "listen": "\(address)", "advertised": "\(config.advertised.host):\(config.advertised.port)",
+            "listen": "\(address)", "advertised": "\(advertised.host):\(advertised.port)",
             "data_dir": "\(config.dataDirectory)",
         ])
         return address
@@ -71,12 +81,14 @@ public final class KafkaServer: Sendable {
     /// Stops accepting connections, flushes and closes the commit log.
     public func shutdown() async throws {
         retentionTask.withLock { $0?.cancel() }
+        groupTicker.withLock { $0?.cancel() }
         if let channel = serverChannel.withLock({ $0 }) {
             try? await channel.close()
         }
         try await group.shutdownGracefully()
         flusher.stop()
         try topics.logs.close()
+        try groups.offsets.log.close()
         logger.info("broker stopped; commit log closed cleanly")
     }
 }

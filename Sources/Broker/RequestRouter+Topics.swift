@@ -22,7 +22,7 @@ extension RequestRouter {
                 .init(partitionIndex: $0, leaderId: config.nodeId, replicas: [config.nodeId], isr: [config.nodeId])
             }))
         }
-        let (host, port) = config.advertised
+        let (host, port) = advertisedAddress.withLock { $0 }
         return MetadataResponse(
             brokers: [.init(nodeId: config.nodeId, host: host, port: Int32(port))],
             clusterId: config.clusterId, controllerId: config.nodeId, topics: result)

@@ -13,14 +13,19 @@ final class RequestRouter: Sendable {
     let topics: TopicStore
     let flusher: GroupCommitFlusher
     let fetchWaiters = FetchWaitList()
+    let groups: GroupCoordinator
     let logger: Logger
+    /// What clients are told to connect to; set again once the listener knows its port.
+    let advertisedAddress: Mutex<(host: String, port: Int)>
     /// Producer ids are unique across restarts: the clock at start, shifted, then counted.
     let nextProducerId: Atomic<Int64>
 
-    init(config: BrokerConfig, topics: TopicStore, flusher: GroupCommitFlusher, logger: Logger) {
+    init(config: BrokerConfig, topics: TopicStore, flusher: GroupCommitFlusher, groups: GroupCoordinator, logger: Logger) {
         self.config = config
         self.topics = topics
         self.flusher = flusher
+        self.groups = groups
+        self.advertisedAddress = Mutex(config.advertised)
         self.logger = logger
         self.nextProducerId = Atomic((LogClock.system.now() / 1000) << 16)
     }
@@ -68,7 +73,7 @@ final class RequestRouter: Sendable {
                 return eventLoop.makeSucceededFuture(respond(header) { response.encode(into: &$0, version: version) })
             case .findCoordinator:
                 _ = try FindCoordinatorRequest(from: &reader, version: version)
-                let (host, port) = config.advertised
+                let (host, port) = advertisedAddress.withLock { $0 }
                 let response = FindCoordinatorResponse(errorCode: .none, nodeId: config.nodeId, host: host, port: Int32(port))
                 return eventLoop.makeSucceededFuture(respond(header) { response.encode(into: &$0, version: version) })
             case .listOffsets:
@@ -85,8 +90,30 @@ final class RequestRouter: Sendable {
                 return fetch(request, on: eventLoop).map { response in
                     self.respond(header) { response.encode(into: &$0, version: version) }
                 }
-            case .offsetCommit, .offsetFetch, .joinGroup, .heartbeat, .leaveGroup, .syncGroup:
-                throw BrokerError.unsupportedRequest(apiKey: header.apiKey, version: version)
+            case .joinGroup:
+                let request = try JoinGroupRequest(from: &reader, version: version)
+                return groups.join(request, version: version, clientId: header.clientId ?? "", on: eventLoop).map { response in
+                    self.respond(header) { response.encode(into: &$0, version: version) }
+                }
+            case .syncGroup:
+                let request = try SyncGroupRequest(from: &reader, version: version)
+                return groups.sync(request, on: eventLoop).map { response in
+                    self.respond(header) { response.encode(into: &$0, version: version) }
+                }
+            case .heartbeat:
+                let response = GroupErrorResponse(errorCode: groups.heartbeat(try HeartbeatRequest(from: &reader, version: version)))
+                return eventLoop.makeSucceededFuture(respond(header) { response.encode(into: &$0, version: version) })
+            case .leaveGroup:
+                let response = GroupErrorResponse(errorCode: groups.leave(try LeaveGroupRequest(from: &reader, version: version)))
+                return eventLoop.makeSucceededFuture(respond(header) { response.encode(into: &$0, version: version) })
+            case .offsetCommit:
+                let request = try OffsetCommitRequest(from: &reader, version: version)
+                return groups.commit(request, on: eventLoop).map { response in
+                    self.respond(header) { response.encode(into: &$0, version: version) }
+                }
+            case .offsetFetch:
+                let response = groups.fetchOffsets(try OffsetFetchRequest(from: &reader, version: version))
+                return eventLoop.makeSucceededFuture(respond(header) { response.encode(into: &$0, version: version) })
             }
         }
     }

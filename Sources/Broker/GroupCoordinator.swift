@@ -1,0 +1,160 @@
+import CommitLog
+import KafkaWire
+import NIOCore
+import Synchronization
+
+/// Runs every consumer group's `GroupStateMachine`, parks the requests they say must wait,
+/// and stores committed offsets. A broker-wide timer calls `tick` to expire sessions and
+/// finish rebalances whose time is up.
+///
+/// Thread-safe: group state is behind one lock; promises are completed outside it.
+final class GroupCoordinator: Sendable {
+    private struct State {
+        var groups: [String: GroupStateMachine] = [:]
+        var joins: [Int: EventLoopPromise<JoinGroupResponse>] = [:]
+        var syncs: [Int: EventLoopPromise<SyncGroupResponse>] = [:]
+        var nextToken = 0
+    }
+
+    private let state = Mutex(State())
+    let offsets: OffsetStore
+    private let flusher: GroupCommitFlusher
+    private let clock: LogClock
+
+    init(offsets: OffsetStore, flusher: GroupCommitFlusher, clock: LogClock = .system) {
+        self.offsets = offsets
+        self.flusher = flusher
+        self.clock = clock
+    }
+
+    func join(_ request: JoinGroupRequest, version: Int16, clientId: String, on eventLoop: any EventLoop) -> EventLoopFuture<JoinGroupResponse> {
+        guard !request.groupId.isEmpty else {
+            return eventLoop.makeSucceededFuture(JoinGroupResponse(errorCode: .invalidGroupId, memberId: request.memberId))
+        }
+        let promise = eventLoop.makePromise(of: JoinGroupResponse.self)
+        let now = clock.now()
+        run { state in
+            let token = state.nextToken
+            state.nextToken += 1
+            state.joins[token] = promise
+            var group = state.groups[request.groupId] ?? GroupStateMachine(groupId: request.groupId)
+            let actions = group.join(request, version: version, clientId: clientId, token: token, now: now)
+            state.groups[request.groupId] = group
+            return actions
+        }
+        return promise.futureResult
+    }
+
+    func sync(_ request: SyncGroupRequest, on eventLoop: any EventLoop) -> EventLoopFuture<SyncGroupResponse> {
+        let promise = eventLoop.makePromise(of: SyncGroupResponse.self)
+        let now = clock.now()
+        run { state in
+            let token = state.nextToken
+            state.nextToken += 1
+            state.syncs[token] = promise
+            guard var group = state.groups[request.groupId] else {
+                return [.sync(token: token, SyncGroupResponse(errorCode: .unknownMemberId))]
+            }
+            let actions = group.sync(request, token: token, now: now)
+            state.groups[request.groupId] = group
+            return actions
+        }
+        return promise.futureResult
+    }
+
+    func heartbeat(_ request: HeartbeatRequest) -> ErrorCode {
+        let now = clock.now()
+        return state.withLock { state in
+            guard var group = state.groups[request.groupId] else { return .unknownMemberId }
+            let code = group.heartbeat(memberId: request.memberId, generationId: request.generationId, now: now)
+            state.groups[request.groupId] = group
+            return code
+        }
+    }
+
+    func leave(_ request: LeaveGroupRequest) -> ErrorCode {
+        let now = clock.now()
+        var code = ErrorCode.unknownMemberId
+        run { state in
+            guard var group = state.groups[request.groupId] else { return [] }
+            let (result, actions) = group.leave(memberId: request.memberId, now: now)
+            code = result
+            state.groups[request.groupId] = group
+            return actions
+        }
+        return code
+    }
+
+    /// Expires sessions and completes rebalances that timed out.
+    func tick() {
+        let now = clock.now()
+        run { state in
+            var actions: [GroupStateMachine.Action] = []
+            for (id, var group) in state.groups {
+                actions += group.tick(now: now)
+                state.groups[id] = group
+            }
+            return actions
+        }
+    }
+
+    /// Applies `body` under the lock, then completes the parked requests it made due.
+    private func run(_ body: (inout State) -> [GroupStateMachine.Action]) {
+        let due = state.withLock { state -> [(EventLoopPromise<JoinGroupResponse>?, JoinGroupResponse?, EventLoopPromise<SyncGroupResponse>?, SyncGroupResponse?)] in
+            body(&state).map { action in
+                switch action {
+                case .join(let token, let response): (state.joins.removeValue(forKey: token), response, nil, nil)
+                case .sync(let token, let response): (nil, nil, state.syncs.removeValue(forKey: token), response)
+                }
+            }
+        }
+        for (joinPromise, joinResponse, syncPromise, syncResponse) in due {
+            if let joinPromise, let joinResponse { joinPromise.succeed(joinResponse) }
+            if let syncPromise, let syncResponse { syncPromise.succeed(syncResponse) }
+        }
+    }
+
+    // MARK: Offsets
+
+    func commit(_ request: OffsetCommitRequest, on eventLoop: any EventLoop) -> EventLoopFuture<OffsetCommitResponse> {
+        let allowed = state.withLock { state in
+            (state.groups[request.groupId] ?? GroupStateMachine(groupId: request.groupId))
+                .commitError(memberId: request.memberId, generationId: request.generationId)
+        }
+        func respond(_ code: (String, Int32) -> ErrorCode) -> OffsetCommitResponse {
+            OffsetCommitResponse(topics: request.topics.map { topic in
+                .init(name: topic.name, partitions: topic.partitions.map { ($0.partition, code(topic.name, $0.partition)) })
+            })
+        }
+        guard allowed == .none else { return eventLoop.makeSucceededFuture(respond { _, _ in allowed }) }
+        guard !request.groupId.isEmpty else { return eventLoop.makeSucceededFuture(respond { _, _ in .invalidGroupId }) }
+        let commits = request.topics.flatMap { topic in
+            topic.partitions.map {
+                (OffsetStore.Key(group: request.groupId, topic: topic.name, partition: $0.partition),
+                 OffsetStore.Committed(offset: $0.offset, metadata: $0.metadata))
+            }
+        }
+        do {
+            try offsets.store(commits, now: clock.now())
+        } catch {
+            return eventLoop.makeSucceededFuture(respond { _, _ in .kafkaStorageError })
+        }
+        let durable = eventLoop.makePromise(of: Void.self)
+        flusher.whenDurable(offsets.log, upTo: offsets.log.logEndOffset, durable)
+        return durable.futureResult.map { respond { _, _ in .none } }.recover { _ in respond { _, _ in .kafkaStorageError } }
+    }
+
+    func fetchOffsets(_ request: OffsetFetchRequest) -> OffsetFetchResponse {
+        guard let topics = request.topics else {
+            return OffsetFetchResponse(topics: offsets.committed(group: request.groupId).sorted { $0.key < $1.key }.map { topic, partitions in
+                .init(name: topic, partitions: partitions.map { .init(partition: $0.0, offset: $0.1.offset, metadata: $0.1.metadata) })
+            })
+        }
+        return OffsetFetchResponse(topics: topics.map { topic in
+            .init(name: topic.name, partitions: topic.partitions.map { partition in
+                let committed = offsets.committed(.init(group: request.groupId, topic: topic.name, partition: partition))
+                return .init(partition: partition, offset: committed?.offset ?? -1, metadata: committed?.metadata ?? "")
+            })
+        })
+    }
+}
