@@ -53,73 +53,67 @@ final class RequestRouter: Sendable {
                 // Real Kafka answers ApiVersions with a v0 body and error 35 so that the client
                 // can retry within the range; any other API at an unknown version closes.
                 guard api == .apiVersions else { throw BrokerError.unsupportedRequest(apiKey: header.apiKey, version: version) }
-                return eventLoop.makeSucceededFuture(respond(header, version: 0) {
+                return eventLoop.makeSucceededFuture(respond(header) {
                     ApiVersionsResponse.supported(errorCode: .unsupportedVersion).encode(into: &$0, version: 0)
                 })
             }
-            switch api {
+            func answer(_ encode: (inout [UInt8]) -> Void) -> EventLoopFuture<[UInt8]?> {
+                eventLoop.makeSucceededFuture(respond(header, body: encode))
+            }
+            switch try KafkaRequest.decode(api, version: version, from: &reader) {
             case .apiVersions:
-                _ = try ApiVersionsRequest(from: &reader, version: version)
-                return eventLoop.makeSucceededFuture(respond(header) { ApiVersionsResponse.supported().encode(into: &$0, version: version) })
-            case .metadata:
-                let request = try MetadataRequest(from: &reader, version: version)
+                return answer { ApiVersionsResponse.supported().encode(into: &$0, version: version) }
+            case .metadata(let request):
                 let response = try metadata(request)
-                return eventLoop.makeSucceededFuture(respond(header) { response.encode(into: &$0, version: version) })
-            case .createTopics:
-                let response = createTopics(try CreateTopicsRequest(from: &reader, version: version))
-                return eventLoop.makeSucceededFuture(respond(header) { response.encode(into: &$0, version: version) })
-            case .initProducerId:
-                let response = initProducerId(try InitProducerIdRequest(from: &reader, version: version))
-                return eventLoop.makeSucceededFuture(respond(header) { response.encode(into: &$0, version: version) })
+                return answer { response.encode(into: &$0, version: version) }
+            case .createTopics(let request):
+                let response = createTopics(request)
+                return answer { response.encode(into: &$0, version: version) }
+            case .initProducerId(let request):
+                let response = initProducerId(request)
+                return answer { response.encode(into: &$0, version: version) }
             case .findCoordinator:
-                _ = try FindCoordinatorRequest(from: &reader, version: version)
                 let (host, port) = advertisedAddress.withLock { $0 }
                 let response = FindCoordinatorResponse(errorCode: .none, nodeId: config.nodeId, host: host, port: Int32(port))
-                return eventLoop.makeSucceededFuture(respond(header) { response.encode(into: &$0, version: version) })
-            case .listOffsets:
-                let response = listOffsets(try ListOffsetsRequest(from: &reader, version: version))
-                return eventLoop.makeSucceededFuture(respond(header) { response.encode(into: &$0, version: version) })
-            case .produce:
-                let request = try ProduceRequest(from: &reader, version: version)
-                return produce(request, version: version, on: eventLoop).flatMapThrowing { response in
-                    guard let response else { return nil }
-                    return self.respond(header) { response.encode(into: &$0, version: version) }
+                return answer { response.encode(into: &$0, version: version) }
+            case .listOffsets(let request):
+                let response = listOffsets(request)
+                return answer { response.encode(into: &$0, version: version) }
+            case .produce(let request):
+                return produce(request, version: version, on: eventLoop).map { response in
+                    response.map { response in self.respond(header) { response.encode(into: &$0, version: version) } }
                 }
-            case .fetch:
-                let request = try FetchRequest(from: &reader, version: version)
+            case .fetch(let request):
                 return fetch(request, on: eventLoop).map { response in
                     self.respond(header) { response.encode(into: &$0, version: version) }
                 }
-            case .joinGroup:
-                let request = try JoinGroupRequest(from: &reader, version: version)
+            case .joinGroup(let request):
                 return groups.join(request, version: version, clientId: header.clientId ?? "", on: eventLoop).map { response in
                     self.respond(header) { response.encode(into: &$0, version: version) }
                 }
-            case .syncGroup:
-                let request = try SyncGroupRequest(from: &reader, version: version)
+            case .syncGroup(let request):
                 return groups.sync(request, on: eventLoop).map { response in
                     self.respond(header) { response.encode(into: &$0, version: version) }
                 }
-            case .heartbeat:
-                let response = GroupErrorResponse(errorCode: groups.heartbeat(try HeartbeatRequest(from: &reader, version: version)))
-                return eventLoop.makeSucceededFuture(respond(header) { response.encode(into: &$0, version: version) })
-            case .leaveGroup:
-                let response = GroupErrorResponse(errorCode: groups.leave(try LeaveGroupRequest(from: &reader, version: version)))
-                return eventLoop.makeSucceededFuture(respond(header) { response.encode(into: &$0, version: version) })
-            case .offsetCommit:
-                let request = try OffsetCommitRequest(from: &reader, version: version)
+            case .heartbeat(let request):
+                let response = GroupErrorResponse(errorCode: groups.heartbeat(request))
+                return answer { response.encode(into: &$0, version: version) }
+            case .leaveGroup(let request):
+                let response = GroupErrorResponse(errorCode: groups.leave(request))
+                return answer { response.encode(into: &$0, version: version) }
+            case .offsetCommit(let request):
                 return groups.commit(request, on: eventLoop).map { response in
                     self.respond(header) { response.encode(into: &$0, version: version) }
                 }
-            case .offsetFetch:
-                let response = groups.fetchOffsets(try OffsetFetchRequest(from: &reader, version: version))
-                return eventLoop.makeSucceededFuture(respond(header) { response.encode(into: &$0, version: version) })
+            case .offsetFetch(let request):
+                let response = groups.fetchOffsets(request)
+                return answer { response.encode(into: &$0, version: version) }
             }
         }
     }
 
     /// A response frame: size, correlation id (response header v0), body.
-    func respond(_ header: RequestHeader, version: Int16? = nil, body: (inout [UInt8]) -> Void) -> [UInt8] {
+    func respond(_ header: RequestHeader, body: (inout [UInt8]) -> Void) -> [UInt8] {
         var bytes: [UInt8] = [0, 0, 0, 0]
         bytes.appendInt32(header.correlationId)
         body(&bytes)
