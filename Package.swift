@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // MARK: C libraries (Debian packages installed by scripts/run and scripts/test)
@@ -44,6 +45,7 @@ let package = Package(
         .executableTarget(name: "sluice", dependencies: [
             "SluiceModel", "Broker",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sluice-agent", dependencies: [

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Broker
 import Dispatch
+import Foundation
 import Logging
 
 #if canImport(Glibc)
@@ -14,43 +15,56 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the appliance: the Kafka-protocol broker over the commit log.",
         discussion: "Stops gracefully on SIGINT or SIGTERM: pending fsyncs complete and every partition is closed cleanly.")
 
-    @Option(name: .customLong("data-dir"), help: "Folder of the commit log.")
-    var dataDirectory: String = "./sluice-data"
+    @Option(help: "YAML configuration file (etc/sluice.yml documents every key); without it, the embedded defaults.")
+    var config: String?
 
-    @Option(name: .customLong("kafka-listen"), help: "HOST:PORT of the Kafka listener.")
-    var kafkaListen: String = "127.0.0.1:9092"
+    @Option(name: .customLong("data-dir"), help: "Folder of the commit log (default ./sluice-data).")
+    var dataDirectory: String?
+
+    @Option(name: .customLong("kafka-listen"), help: "HOST:PORT of the Kafka listener (default 127.0.0.1:9092).")
+    var kafkaListen: String?
 
     @Option(name: .customLong("kafka-advertised"), help: "HOST:PORT that clients are told to connect to (default: the listen address).")
     var kafkaAdvertised: String?
 
-    @Option(help: "Partitions of automatically created topics.")
-    var defaultPartitions: Int32 = 1
+    @Option(help: "Partitions of automatically created topics (default 1).")
+    var defaultPartitions: Int32?
 
     func validate() throws {
-        _ = try HostPort(parsing: kafkaListen)
+        if let kafkaListen { _ = try HostPort(parsing: kafkaListen) }
         if let kafkaAdvertised { _ = try HostPort(parsing: kafkaAdvertised) }
-        guard defaultPartitions > 0 else { throw ValidationError("--default-partitions must be at least 1") }
+        if let defaultPartitions, defaultPartitions < 1 { throw ValidationError("--default-partitions must be at least 1") }
+    }
+
+    /// Embedded defaults, then the file, then the flags.
+    func brokerConfig() throws -> BrokerConfig {
+        var result = BrokerConfig()
+        if let config {
+            do { try ServeConfiguration.load(path: config).apply(to: &result) } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        if let dataDirectory { result.dataDirectory = dataDirectory }
+        if let kafkaListen {
+            let listen = try HostPort(parsing: kafkaListen)
+            (result.listenHost, result.listenPort) = (listen.host, listen.port)
+        }
+        if let kafkaAdvertised {
+            let advertised = try HostPort(parsing: kafkaAdvertised)
+            (result.advertisedHost, result.advertisedPort) = (advertised.host, advertised.port)
+        }
+        if let defaultPartitions { result.defaultPartitions = defaultPartitions }
+        return result
     }
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "sluice")
         logger.logLevel = .info
-        var config = BrokerConfig()
-        config.dataDirectory = dataDirectory
-        let listen = try HostPort(parsing: kafkaListen)
-        config.listenHost = listen.host
-        config.listenPort = listen.port
-        if let kafkaAdvertised {
-            let advertised = try HostPort(parsing: kafkaAdvertised)
-            config.advertisedHost = advertised.host
-            config.advertisedPort = advertised.port
-        }
-        config.defaultPartitions = defaultPartitions
-
+        let config = try brokerConfig()
         let server = try KafkaServer(config: config, logger: logger)
         let address = try await server.start()
-        if listen.port == 0 {
+        if config.listenPort == 0 {
             // Tests start on port 0 and read the port from here.
             print("kafka-port \(address.port ?? 0)")
             fflush(nil)
