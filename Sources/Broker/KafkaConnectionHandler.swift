@@ -1,8 +1,8 @@
 import Logging
 import NIOCore
 
-/// One client connection: requests are handled strictly one after another and answered in
-/// order (Kafka clients match responses to the oldest request in flight). A request that
+/// One client connection: requests are started in arrival order and answered strictly in
+/// that order (Kafka clients match responses to the oldest request in flight). A request that
 /// cannot be decoded, or that is refused without a response, closes this connection only.
 /// While many requests are queued, reading pauses, so a fast client cannot grow memory.
 final class KafkaConnectionHandler: ChannelInboundHandler {
@@ -16,6 +16,8 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     private var tail: EventLoopFuture<Void>?
     private var queued = 0
     private var readingPaused = false
+    /// Set once a request failed: nothing after it on this connection is started.
+    private var closing = false
 
     init(router: RequestRouter, logger: Logger) {
         self.router = router
@@ -23,6 +25,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
         var frame = unwrapInboundIn(data)
         let bytes = frame.readBytes(length: frame.readableBytes) ?? []
         let channel = context.channel
@@ -30,23 +33,28 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         let router = self.router
         let logger = self.logger
         let previous = tail ?? eventLoop.makeSucceededVoidFuture()
+        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
         queued += 1
         if queued >= Self.maxQueuedRequests, !readingPaused {
             readingPaused = true
             channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         }
-        let handled = previous.flatMap { router.handle(bytes, on: eventLoop) }
+        // Each request starts as soon as it arrives (so that acks=all produces pipelined on
+        // one connection share a group-commit fsync instead of waiting one after another);
+        // only the writing of responses is chained, which keeps them in request order.
+        let result = router.handle(bytes, on: eventLoop)
+        let handled = previous.flatMap { result }
             .flatMapThrowing { response -> Void in
                 if let response { channel.writeAndFlush(ByteBuffer(bytes: response), promise: nil) }
             }
         tail = handled.flatMapErrorThrowing { error in
+            loopBound.value.closing = true
             if !(error is ProduceFailedWithoutAcks) {
                 logger.warning("closing connection after a bad request", metadata: ["remote": "\(channel.remoteAddress.map { "\($0)" } ?? "?")", "error": "\(error)"])
             }
             channel.close(promise: nil)
             throw error
         }
-        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
         tail!.whenComplete { _ in
             let handler = loopBound.value
             handler.queued -= 1
