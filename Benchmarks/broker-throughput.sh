@@ -59,5 +59,7 @@ for settings in "default" "queued.min.messages=10000000 queued.max.messages.kbyt
 done
 
 # Produce latency at a fixed rate with acks=all (confluent-kafka, from produce() to the
-# delivery report).
+# delivery report), once the write-back of the gigabytes above has finished: each ack
+# waits for an fdatasync, whose latency is the disk queue's.
+sync
 python3 Benchmarks/broker-latency.py "$bootstrap" 10000 10 "$runs"

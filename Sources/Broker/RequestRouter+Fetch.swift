@@ -15,7 +15,6 @@ extension RequestRouter {
         let partitions = request.topics.flatMap { topic in topic.partitions.map { TopicPartition(topic: topic.name, partition: $0.partition) } }
         let promise = eventLoop.makePromise(of: FetchResponse.self)
         let parked = ParkedFetch(promise: promise)
-        let deadline = NIODeadline.now() + .milliseconds(Int64(request.maxWaitMs))
 
         // Re-reads on every wake-up; answers when enough is there or the time is up.
         @Sendable func attempt(timedOut: Bool) {
@@ -25,7 +24,7 @@ extension RequestRouter {
                 token = nil
             }
             let response = self.readFetch(request)
-            if timedOut || response.recordBytes >= minBytes || response.hasErrors || NIODeadline.now() >= deadline {
+            if timedOut || response.recordBytes >= minBytes || response.hasErrors {
                 parked.finish(with: response)
             } else {
                 register()
@@ -38,7 +37,7 @@ extension RequestRouter {
         register()
         // A produce may have landed between the first read and registering.
         eventLoop.execute { attempt(timedOut: false) }
-        let timeout = eventLoop.scheduleTask(deadline: deadline) { attempt(timedOut: true) }
+        let timeout = eventLoop.scheduleTask(in: .milliseconds(Int64(request.maxWaitMs))) { attempt(timedOut: true) }
         return promise.futureResult.always { _ in timeout.cancel() }
     }
 

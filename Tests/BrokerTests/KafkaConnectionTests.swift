@@ -12,16 +12,23 @@ import TestSupport
 @Suite struct KafkaConnectionTests {
     final class Harness {
         let directory = TemporaryDirectory()
-        let channel = EmbeddedChannel()
+        let channel: EmbeddedChannel
         let flusher = GroupCommitFlusher()
+        let router: RequestRouter
 
-        init() throws {
+        init(sharing other: Harness? = nil) throws {
             var config = BrokerConfig()
             config.dataDirectory = directory.path
             config.maxRequestBytes = 1 << 20
-            let topics = TopicStore(logs: try LogDirectory(path: directory.path))
-            let groups = GroupCoordinator(offsets: try OffsetStore(dataDirectory: directory.path, config: LogConfig()), flusher: flusher)
-            let router = RequestRouter(config: config, topics: topics, flusher: flusher, groups: groups, logger: Logger(label: "test"))
+            if let other {
+                router = other.router
+                channel = EmbeddedChannel(loop: other.channel.embeddedEventLoop)
+            } else {
+                let topics = TopicStore(logs: try LogDirectory(path: directory.path))
+                let groups = GroupCoordinator(offsets: try OffsetStore(dataDirectory: directory.path, config: LogConfig()), flusher: flusher)
+                router = RequestRouter(config: config, topics: topics, flusher: flusher, groups: groups, logger: Logger(label: "test"))
+                channel = EmbeddedChannel()
+            }
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder(maxFrameBytes: config.maxRequestBytes)))
             try channel.pipeline.syncOperations.addHandler(KafkaConnectionHandler(router: router, logger: Logger(label: "test")))
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9092)).wait()
@@ -118,6 +125,68 @@ import TestSupport
             #expect(try harness.response() == nil)
             #expect(!harness.channel.isActive)
         }
+    }
+
+    static func fetchFrame(topic: String, offset: Int64, maxWaitMs: Int32, correlationId: Int32) -> [UInt8] {
+        var body: [UInt8] = []
+        body.appendInt32(-1)  // replica
+        body.appendInt32(maxWaitMs)
+        body.appendInt32(1)  // min bytes
+        body.appendInt32(1 << 20)
+        body.appendInt8(0)  // isolation
+        body.appendArray([topic]) { bytes, name in
+            bytes.appendString(name)
+            bytes.appendArray([0]) { bytes, partition in
+                bytes.appendInt32(Int32(partition))
+                bytes.appendInt64(offset)
+                bytes.appendInt32(1 << 20)
+            }
+        }
+        return frame(apiKey: 1, version: 4, correlationId: correlationId, body: body)
+    }
+
+    static func produceFrame(topic: String, correlationId: Int32) throws -> [UInt8] {
+        let batch = try RecordBatchBuilder().build([Record(timestamp: 1, value: Array("woken".utf8))])
+        var body: [UInt8] = []
+        body.appendString(nil)
+        body.appendInt16(1)  // acks
+        body.appendInt32(1000)
+        body.appendArray([topic]) { bytes, name in
+            bytes.appendString(name)
+            bytes.appendArray([0]) { bytes, _ in
+                bytes.appendInt32(0)
+                bytes.appendNullableBytes(batch.bytes)
+            }
+        }
+        return frame(apiKey: 0, version: 7, correlationId: correlationId, body: body)
+    }
+
+    /// Long polling: a fetch at the log end waits; a produce from another connection wakes
+    /// it with the new batch; with nothing produced it answers empty at max_wait.
+    @Test func fetchAtTheEndWaitsUntilAProduceOrMaxWait() throws {
+        let consumer = try Harness()
+        let producer = try Harness(sharing: consumer)
+        try consumer.send(Self.frame(apiKey: 3, version: 4, correlationId: 1, body: [0, 0, 0, 1, 0, 5] + Array("waits".utf8) + [1]))
+        _ = try consumer.response()  // metadata created the topic
+
+        try consumer.send(Self.fetchFrame(topic: "waits", offset: 0, maxWaitMs: 60_000, correlationId: 2))
+        #expect(try consumer.response() == nil, "parked")
+        try producer.send(try Self.produceFrame(topic: "waits", correlationId: 3))
+        #expect(try producer.response() != nil)
+        consumer.channel.embeddedEventLoop.run()
+        let woken = try #require(try consumer.response())
+        #expect(woken.bigEndianInt32(at: 4) == 2)
+        #expect(woken.count > 100, "carries the batch")
+        #expect(woken.suffix(6) == Array("woken".utf8) + [0], "the record value, then its header count")
+
+        try consumer.send(Self.fetchFrame(topic: "waits", offset: 1, maxWaitMs: 500, correlationId: 4))
+        #expect(try consumer.response() == nil)
+        consumer.channel.embeddedEventLoop.advanceTime(by: .milliseconds(499))
+        #expect(try consumer.response() == nil)
+        consumer.channel.embeddedEventLoop.advanceTime(by: .milliseconds(2))
+        let empty = try #require(try consumer.response())
+        #expect(empty.bigEndianInt32(at: 4) == 4)
+        #expect(empty.suffix(4) == [0, 0, 0, 0], "records: zero bytes, never null")
     }
 
     @Test func decoderHandlesFramesSplitAtEveryByte() throws {
