@@ -121,13 +121,13 @@ final class GroupCoordinator: Sendable {
             (state.groups[request.groupId] ?? GroupStateMachine(groupId: request.groupId))
                 .commitError(memberId: request.memberId, generationId: request.generationId)
         }
-        func respond(_ code: (String, Int32) -> ErrorCode) -> OffsetCommitResponse {
+        func respond(_ code: ErrorCode) -> OffsetCommitResponse {
             OffsetCommitResponse(topics: request.topics.map { topic in
-                .init(name: topic.name, partitions: topic.partitions.map { ($0.partition, code(topic.name, $0.partition)) })
+                .init(name: topic.name, partitions: topic.partitions.map { .init(partition: $0.partition, errorCode: code) })
             })
         }
-        guard allowed == .none else { return eventLoop.makeSucceededFuture(respond { _, _ in allowed }) }
-        guard !request.groupId.isEmpty else { return eventLoop.makeSucceededFuture(respond { _, _ in .invalidGroupId }) }
+        guard allowed == .none else { return eventLoop.makeSucceededFuture(respond(allowed)) }
+        guard !request.groupId.isEmpty else { return eventLoop.makeSucceededFuture(respond(.invalidGroupId)) }
         let commits = request.topics.flatMap { topic in
             topic.partitions.map {
                 (OffsetStore.Key(group: request.groupId, topic: topic.name, partition: $0.partition),
@@ -137,11 +137,13 @@ final class GroupCoordinator: Sendable {
         do {
             try offsets.store(commits, now: clock.now())
         } catch {
-            return eventLoop.makeSucceededFuture(respond { _, _ in .kafkaStorageError })
+            return eventLoop.makeSucceededFuture(respond(.kafkaStorageError))
         }
         let durable = eventLoop.makePromise(of: Void.self)
         flusher.whenDurable(offsets.log, upTo: offsets.log.logEndOffset, durable)
-        return durable.futureResult.map { respond { _, _ in .none } }.recover { _ in respond { _, _ in .kafkaStorageError } }
+        let stored = respond(.none)
+        let failed = respond(.kafkaStorageError)
+        return durable.futureResult.map { stored }.recover { _ in failed }
     }
 
     func fetchOffsets(_ request: OffsetFetchRequest) -> OffsetFetchResponse {

@@ -7,10 +7,7 @@ public struct FetchRequest: Sendable, Equatable {
         public var partitionMaxBytes: Int32
     }
 
-    public struct Topic: Sendable, Equatable {
-        public var name: String
-        public var partitions: [Partition]
-    }
+    public typealias Topic = TopicEntries<Partition>
 
     public var maxWaitMs: Int32
     public var minBytes: Int32
@@ -48,8 +45,8 @@ public struct FetchRequest: Sendable, Equatable {
     }
 }
 
-public struct FetchResponse: Sendable {
-    public struct Partition: Sendable {
+public struct FetchResponse: Sendable, Equatable {
+    public struct Partition: Sendable, Equatable {
         public var partition: Int32
         public var errorCode: ErrorCode
         public var highWatermark: Int64
@@ -65,14 +62,7 @@ public struct FetchResponse: Sendable {
         }
     }
 
-    public struct Topic: Sendable {
-        public var name: String
-        public var partitions: [Partition]
-        public init(name: String, partitions: [Partition]) {
-            self.name = name
-            self.partitions = partitions
-        }
-    }
+    public typealias Topic = TopicEntries<Partition>
 
     public var topics: [Topic]
 

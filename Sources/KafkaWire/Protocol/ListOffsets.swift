@@ -9,10 +9,7 @@ public struct ListOffsetsRequest: Sendable, Equatable {
         public var timestamp: Int64
     }
 
-    public struct Topic: Sendable, Equatable {
-        public var name: String
-        public var partitions: [Partition]
-    }
+    public typealias Topic = TopicEntries<Partition>
 
     public var isolationLevel: Int8
     public var topics: [Topic]
@@ -44,14 +41,7 @@ public struct ListOffsetsResponse: Sendable, Equatable {
         }
     }
 
-    public struct Topic: Sendable, Equatable {
-        public var name: String
-        public var partitions: [Partition]
-        public init(name: String, partitions: [Partition]) {
-            self.name = name
-            self.partitions = partitions
-        }
-    }
+    public typealias Topic = TopicEntries<Partition>
 
     public var topics: [Topic]
 

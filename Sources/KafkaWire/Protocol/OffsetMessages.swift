@@ -7,10 +7,7 @@ public struct OffsetCommitRequest: Sendable, Equatable {
         public var metadata: String?
     }
 
-    public struct Topic: Sendable, Equatable {
-        public var name: String
-        public var partitions: [Partition]
-    }
+    public typealias Topic = TopicEntries<Partition>
 
     public var groupId: String
     /// −1 with an empty member id: a commit from a consumer outside any group (assign()).
@@ -36,19 +33,16 @@ public struct OffsetCommitRequest: Sendable, Equatable {
 }
 
 public struct OffsetCommitResponse: Sendable, Equatable {
-    public struct Topic: Sendable, Equatable {
-        public var name: String
-        public var partitions: [(partition: Int32, errorCode: ErrorCode)]
-
-        public init(name: String, partitions: [(partition: Int32, errorCode: ErrorCode)]) {
-            self.name = name
-            self.partitions = partitions
-        }
-
-        public static func == (lhs: Topic, rhs: Topic) -> Bool {
-            lhs.name == rhs.name && lhs.partitions.elementsEqual(rhs.partitions) { $0 == $1 }
+    public struct Partition: Sendable, Equatable {
+        public var partition: Int32
+        public var errorCode: ErrorCode
+        public init(partition: Int32, errorCode: ErrorCode) {
+            self.partition = partition
+            self.errorCode = errorCode
         }
     }
+
+    public typealias Topic = TopicEntries<Partition>
 
     public var topics: [Topic]
 
@@ -67,10 +61,7 @@ public struct OffsetCommitResponse: Sendable, Equatable {
 }
 
 public struct OffsetFetchRequest: Sendable, Equatable {
-    public struct Topic: Sendable, Equatable {
-        public var name: String
-        public var partitions: [Int32]
-    }
+    public typealias Topic = TopicEntries<Int32>
 
     public var groupId: String
     /// nil (v2+): every partition the group has committed.
@@ -105,14 +96,7 @@ public struct OffsetFetchResponse: Sendable, Equatable {
         }
     }
 
-    public struct Topic: Sendable, Equatable {
-        public var name: String
-        public var partitions: [Partition]
-        public init(name: String, partitions: [Partition]) {
-            self.name = name
-            self.partitions = partitions
-        }
-    }
+    public typealias Topic = TopicEntries<Partition>
 
     public var topics: [Topic]
     public var errorCode: ErrorCode

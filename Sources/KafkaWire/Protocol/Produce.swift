@@ -5,10 +5,7 @@ public struct ProduceRequest: Sendable, Equatable {
         public var records: [UInt8]?
     }
 
-    public struct TopicData: Sendable, Equatable {
-        public var name: String
-        public var partitions: [PartitionData]
-    }
+    public typealias TopicData = TopicEntries<PartitionData>
 
     public var transactionalId: String?
     /// 0: no response; 1: after the write; −1: after the write is durable.
@@ -42,14 +39,7 @@ public struct ProduceResponse: Sendable, Equatable {
         }
     }
 
-    public struct TopicResponse: Sendable, Equatable {
-        public var name: String
-        public var partitions: [PartitionResponse]
-        public init(name: String, partitions: [PartitionResponse]) {
-            self.name = name
-            self.partitions = partitions
-        }
-    }
+    public typealias TopicResponse = TopicEntries<PartitionResponse>
 
     public var topics: [TopicResponse]
 

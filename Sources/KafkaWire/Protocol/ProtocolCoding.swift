@@ -132,3 +132,15 @@ extension Array where Element == UInt8 {
     /// An empty tagged-field section.
     public mutating func appendEmptyTaggedFields() { append(0) }
 }
+
+/// A topic name with its per-partition entries: the shape of most Kafka requests and
+/// responses (each message names its own `Partition` type).
+public struct TopicEntries<Partition: Sendable & Equatable>: Sendable, Equatable {
+    public var name: String
+    public var partitions: [Partition]
+
+    public init(name: String, partitions: [Partition]) {
+        self.name = name
+        self.partitions = partitions
+    }
+}
