@@ -6,6 +6,12 @@ extension RequestRouter {
     /// Validates and appends each partition's batch; with acks=all the response waits for
     /// group commit to cover every appended batch. Nil for acks=0.
     func produce(_ request: ProduceRequest, version: Int16, on eventLoop: any EventLoop) -> EventLoopFuture<ProduceResponse?> {
+        guard [-1, 0, 1].contains(request.acks) else {
+            // As Kafka: nothing is written and every partition gets INVALID_REQUIRED_ACKS.
+            return eventLoop.makeSucceededFuture(ProduceResponse(topics: request.topics.map { topic in
+                .init(name: topic.name, partitions: topic.partitions.map { .init(index: $0.index, errorCode: .invalidRequiredAcks) })
+            }))
+        }
         var durable: [EventLoopFuture<Void>] = []
         var failed = false
         let response = ProduceResponse(topics: request.topics.map { topic in

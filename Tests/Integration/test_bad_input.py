@@ -387,6 +387,14 @@ def test_produce_to_an_invalid_topic_name_is_refused(broker, topic):
     assert {p.name for p in broker.data_dir.iterdir() if not p.name.startswith("__")} == {"good-topic-0"}
 
 
+@pytest.mark.parametrize("acks", [2, -2, 5])
+def test_produce_with_invalid_acks_is_refused_and_writes_nothing(broker, acks):
+    with Connection(broker.bootstrap) as conn:
+        assert conn.produce("acks-topic", record_batch([b"first"])) == (NONE, 0)
+        assert conn.produce("acks-topic", record_batch([b"never"]), acks=acks) == (21, -1)  # INVALID_REQUIRED_ACKS
+        assert conn.latest_offset("acks-topic") == (NONE, 1)
+
+
 # --- ApiVersions at an unknown version ------------------------------------------------
 
 def test_api_versions_at_an_unknown_version_gets_a_v0_error_body(broker):

@@ -12,6 +12,7 @@ public enum ErrorCode: Int16, Sendable, Equatable {
     case notCoordinator = 16
     case invalidTopicException = 17
     case recordListTooLarge = 18
+    case invalidRequiredAcks = 21
     case illegalGeneration = 22
     case inconsistentGroupProtocol = 23
     case invalidGroupId = 24
