@@ -18,6 +18,9 @@ public struct BrokerConfig: Sendable {
     public var maxRequestBytes: Int = 100 << 20
     /// Largest record batch accepted in a produce (Kafka's message.max.bytes).
     public var maxBatchBytes: Int = 1 << 20 + 12
+    /// Most record bytes one fetch response carries, whatever the client asks (Kafka's
+    /// fetch.max.bytes); the first batch is still sent whole.
+    public var maxFetchBytes: Int = 55 << 20
     public var log: LogConfig = LogConfig()
 
     public init() {}

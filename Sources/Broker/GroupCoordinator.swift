@@ -14,12 +14,21 @@ final class GroupCoordinator: Sendable {
         var joins: [Int: EventLoopPromise<JoinGroupResponse>] = [:]
         var syncs: [Int: EventLoopPromise<SyncGroupResponse>] = [:]
         var nextToken = 0
+
+        /// Keeps a group while it has members (or members being admitted); an empty one is
+        /// forgotten, so refused joins and departed groups do not accumulate.
+        mutating func store(_ group: GroupStateMachine) {
+            groups[group.groupId] = group.isEmpty ? nil : group
+        }
     }
 
     private let state = Mutex(State())
     let offsets: OffsetStore
     private let flusher: GroupCommitFlusher
     private let clock: LogClock
+
+    /// Kafka's offset.metadata.max.bytes.
+    static let maxMetadataBytes = 4096
 
     init(offsets: OffsetStore, flusher: GroupCommitFlusher, clock: LogClock = .system) {
         self.offsets = offsets
@@ -39,7 +48,7 @@ final class GroupCoordinator: Sendable {
             state.joins[token] = promise
             var group = state.groups[request.groupId] ?? GroupStateMachine(groupId: request.groupId)
             let actions = group.join(request, version: version, clientId: clientId, token: token, now: now)
-            state.groups[request.groupId] = group
+            state.store(group)
             return actions
         }
         return promise.futureResult
@@ -56,7 +65,7 @@ final class GroupCoordinator: Sendable {
                 return [.sync(token: token, SyncGroupResponse(errorCode: .unknownMemberId))]
             }
             let actions = group.sync(request, token: token, now: now)
-            state.groups[request.groupId] = group
+            state.store(group)
             return actions
         }
         return promise.futureResult
@@ -67,7 +76,7 @@ final class GroupCoordinator: Sendable {
         return state.withLock { state in
             guard var group = state.groups[request.groupId] else { return .unknownMemberId }
             let code = group.heartbeat(memberId: request.memberId, generationId: request.generationId, now: now)
-            state.groups[request.groupId] = group
+            state.store(group)
             return code
         }
     }
@@ -79,7 +88,7 @@ final class GroupCoordinator: Sendable {
             guard var group = state.groups[request.groupId] else { return [] }
             let (result, actions) = group.leave(memberId: request.memberId, now: now)
             code = result
-            state.groups[request.groupId] = group
+            state.store(group)
             return actions
         }
         return code
@@ -90,9 +99,9 @@ final class GroupCoordinator: Sendable {
         let now = clock.now()
         run { state in
             var actions: [GroupStateMachine.Action] = []
-            for (id, var group) in state.groups {
+            for var group in state.groups.values {
                 actions += group.tick(now: now)
-                state.groups[id] = group
+                state.store(group)
             }
             return actions
         }
@@ -128,6 +137,9 @@ final class GroupCoordinator: Sendable {
         }
         guard allowed == .none else { return eventLoop.makeSucceededFuture(respond(allowed)) }
         guard !request.groupId.isEmpty else { return eventLoop.makeSucceededFuture(respond(.invalidGroupId)) }
+        guard request.topics.allSatisfy({ $0.partitions.allSatisfy { ($0.metadata?.utf8.count ?? 0) <= Self.maxMetadataBytes } }) else {
+            return eventLoop.makeSucceededFuture(respond(.offsetMetadataTooLarge))
+        }
         let commits = request.topics.flatMap { topic in
             topic.partitions.map {
                 (OffsetStore.Key(group: request.groupId, topic: topic.name, partition: $0.partition),

@@ -82,6 +82,13 @@ struct GroupStateMachine {
         pendingMemberIds.remove(memberId)
 
         var actions: [Action] = []
+        if let existing = index(of: memberId), state == .stable || state == .completingRebalance,
+           memberId != leader, members[existing].protocols == request.protocols {
+            // Kafka answers an unchanged follower with the current generation, no rebalance.
+            members[existing].sessionDeadline = now + Int64(request.sessionTimeoutMs)
+            return [.join(token: token, JoinGroupResponse(
+                errorCode: .none, generationId: generation, protocolName: protocolName ?? "", leader: leader ?? "", memberId: memberId))]
+        }
         let member = Member(
             id: memberId, sessionTimeoutMs: Int64(request.sessionTimeoutMs),
             rebalanceTimeoutMs: Int64(max(request.rebalanceTimeoutMs, request.sessionTimeoutMs)),
@@ -89,6 +96,9 @@ struct GroupStateMachine {
         if let existing = index(of: memberId) {
             if let old = members[existing].parkedJoin {
                 actions.append(.join(token: old, JoinGroupResponse(errorCode: .rebalanceInProgress, memberId: memberId)))
+            }
+            if let old = members[existing].parkedSync {
+                actions.append(.sync(token: old, SyncGroupResponse(errorCode: .rebalanceInProgress)))
             }
             members[existing] = member
         } else {
@@ -174,13 +184,17 @@ struct GroupStateMachine {
         case .preparingRebalance: return answer(.rebalanceInProgress)
         case .stable: return answer(.none, assignments[request.memberId] ?? Self.emptyAssignment)
         case .completingRebalance:
+            var actions: [Action] = []
+            if let old = members[index].parkedSync {
+                // A repeated SyncGroup replaces the earlier one, which must still be answered.
+                actions.append(.sync(token: old, SyncGroupResponse(errorCode: .rebalanceInProgress)))
+            }
             members[index].parkedSync = token
-            guard request.memberId == leader else { return [] }
+            guard request.memberId == leader else { return actions }
             for assignment in request.assignments where !assignment.assignment.isEmpty {
                 assignments[assignment.memberId] = assignment.assignment
             }
             state = .stable
-            var actions: [Action] = []
             for member in members.indices {
                 guard let parked = members[member].parkedSync else { continue }
                 actions.append(.sync(token: parked, SyncGroupResponse(errorCode: .none, assignment: assignments[members[member].id] ?? Self.emptyAssignment)))
@@ -205,10 +219,14 @@ struct GroupStateMachine {
         return (.none, actions)
     }
 
-    /// Drops members whose session ran out (not while they wait in a join) and finishes a
+    /// Drops members whose session ran out (not while they wait in a join or sync) and finishes a
     /// rebalance whose deadline passed.
     mutating func tick(now: Int64) -> [Action] {
-        let expired = members.indices.filter { members[$0].parkedJoin == nil && now > members[$0].sessionDeadline }
+        // Members waiting in JoinGroup or SyncGroup are alive (as in Kafka); a leader that
+        // never syncs expires, which answers the waiting followers through a rebalance.
+        let expired = members.indices.filter {
+            members[$0].parkedJoin == nil && members[$0].parkedSync == nil && now > members[$0].sessionDeadline
+        }
         let actions = expired.isEmpty ? [] : remove(at: expired, now: now)
         return actions + completeJoinIfReady(now: now)
     }
@@ -237,7 +255,7 @@ struct GroupStateMachine {
     /// Whether a commit from this member at this generation may be stored.
     func commitError(memberId: String, generationId: Int32) -> ErrorCode {
         if members.isEmpty { return generationId < 0 ? .none : .illegalGeneration }
-        if generationId < 0 && memberId.isEmpty { return .none }
+        // A commit from outside the group (generation −1) is taken only while it is empty.
         guard index(of: memberId) != nil else { return .unknownMemberId }
         if state == .completingRebalance { return .rebalanceInProgress }
         return generationId == generation ? .none : .illegalGeneration

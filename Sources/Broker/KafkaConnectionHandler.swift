@@ -42,7 +42,14 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         // Each request starts as soon as it arrives (so that acks=all produces pipelined on
         // one connection share a group-commit fsync instead of waiting one after another);
         // only the writing of responses is chained, which keeps them in request order.
-        let result = router.handle(bytes, on: eventLoop)
+        let result: EventLoopFuture<[UInt8]?>
+        do {
+            result = try router.handle(bytes, on: eventLoop)
+        } catch {
+            // Nothing after a bad request is started; responses before it are still sent.
+            closing = true
+            result = eventLoop.makeFailedFuture(error)
+        }
         let handled = previous.flatMap { result }
             .flatMapThrowing { response -> Void in
                 if let response { channel.writeAndFlush(ByteBuffer(bytes: response), promise: nil) }

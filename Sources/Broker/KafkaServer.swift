@@ -85,8 +85,9 @@ public final class KafkaServer: Sendable {
         if let channel = serverChannel.withLock({ $0 }) {
             try? await channel.close()
         }
-        try await group.shutdownGracefully()
+        // Pending acks=all answers complete while the event loops still run.
         flusher.stop()
+        try await group.shutdownGracefully()
         try topics.logs.close()
         try groups.offsets.log.close()
         logger.info("broker stopped; commit log closed cleanly")

@@ -8,8 +8,8 @@ extension RequestRouter {
     /// until a produce to one of its partitions or max_wait_ms, whichever comes first.
     func fetch(_ request: FetchRequest, on eventLoop: any EventLoop) -> EventLoopFuture<FetchResponse> {
         let first = readFetch(request)
-        let minBytes = max(1, Int(request.minBytes))
-        if first.recordBytes >= minBytes || request.maxWaitMs <= 0 || first.hasErrors {
+        let minBytes = Int(request.minBytes)
+        if first.recordBytes >= max(1, minBytes) || minBytes <= 0 || request.maxWaitMs <= 0 || first.hasErrors {
             return eventLoop.makeSucceededFuture(first)
         }
         let partitions = request.topics.flatMap { topic in topic.partitions.map { TopicPartition(topic: topic.name, partition: $0.partition) } }
@@ -19,20 +19,25 @@ extension RequestRouter {
         // Re-reads on every wake-up; answers when enough is there or the time is up.
         @Sendable func attempt(timedOut: Bool) {
             guard !parked.isFinished else { return }
-            parked.token.withLock { token in
-                if let token { self.fetchWaiters.remove(token, from: partitions) }
-                token = nil
-            }
+            // Register again before reading, so that a produce landing during the read still
+            // wakes this fetch.
+            register()
             let response = self.readFetch(request)
             if timedOut || response.recordBytes >= minBytes || response.hasErrors {
+                parked.token.withLock { token in
+                    if let token { self.fetchWaiters.remove(token, from: partitions) }
+                    token = nil
+                }
                 parked.finish(with: response)
-            } else {
-                register()
             }
         }
         @Sendable func register() {
             let token = fetchWaiters.add(partitions) { eventLoop.execute { attempt(timedOut: false) } }
-            parked.token.withLock { $0 = token }
+            let previous = parked.token.withLock { current in
+                defer { current = token }
+                return current
+            }
+            if let previous { fetchWaiters.remove(previous, from: partitions) }
         }
         register()
         // A produce may have landed between the first read and registering.
@@ -45,14 +50,15 @@ extension RequestRouter {
     /// first batch found is always sent whole, as Kafka does, so that a consumer never stalls
     /// behind a batch larger than its limit.
     func readFetch(_ request: FetchRequest) -> FetchResponse {
-        var budget = max(0, Int(request.maxBytes))
+        var budget = max(0, min(Int(request.maxBytes), config.maxFetchBytes))
         var sentAny = false
         return FetchResponse(topics: request.topics.map { topic in
             .init(name: topic.name, partitions: topic.partitions.map { wanted in
                 guard let log = topics.partition(TopicPartition(topic: topic.name, partition: wanted.partition))?.log else {
                     return .init(partition: wanted.partition, errorCode: .unknownTopicOrPartition, highWatermark: -1, logStartOffset: -1, records: [])
                 }
-                let limit = sentAny ? min(budget, Int(wanted.partitionMaxBytes)) : max(1, Int(wanted.partitionMaxBytes))
+                let partitionLimit = min(Int(wanted.partitionMaxBytes), config.maxFetchBytes)
+                let limit = sentAny ? min(budget, partitionLimit) : max(1, min(budget, partitionLimit))
                 guard limit > 0 || !sentAny else {
                     return .init(partition: wanted.partition, errorCode: .none, highWatermark: log.logEndOffset, logStartOffset: log.logStartOffset, records: [])
                 }

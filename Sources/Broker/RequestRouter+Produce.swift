@@ -4,8 +4,9 @@ import NIOCore
 
 extension RequestRouter {
     /// Validates and appends each partition's batch; with acks=all the response waits for
-    /// group commit to cover every appended batch. Nil for acks=0.
-    func produce(_ request: ProduceRequest, version: Int16, on eventLoop: any EventLoop) -> EventLoopFuture<ProduceResponse?> {
+    /// group commit to cover every appended batch. Nil for acks=0, which throws instead when
+    /// something failed (the connection is then closed, as Kafka does).
+    func produce(_ request: ProduceRequest, version: Int16, on eventLoop: any EventLoop) throws -> EventLoopFuture<ProduceResponse?> {
         guard [-1, 0, 1].contains(request.acks) else {
             // As Kafka: nothing is written and every partition gets INVALID_REQUIRED_ACKS.
             return eventLoop.makeSucceededFuture(ProduceResponse(topics: request.topics.map { topic in
@@ -29,7 +30,8 @@ extension RequestRouter {
         if request.acks == 0 {
             // No response is sent; like Kafka, close the connection when something failed so
             // that the producer notices.
-            return failed ? eventLoop.makeFailedFuture(ProduceFailedWithoutAcks()) : eventLoop.makeSucceededFuture(nil)
+            if failed { throw ProduceFailedWithoutAcks() }
+            return eventLoop.makeSucceededFuture(nil)
         }
         guard !durable.isEmpty else { return eventLoop.makeSucceededFuture(response) }
         return EventLoopFuture.whenAllComplete(durable, on: eventLoop).map { results in

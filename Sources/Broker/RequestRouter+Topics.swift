@@ -2,7 +2,7 @@ import CommitLog
 import KafkaWire
 
 extension RequestRouter {
-    func metadata(_ request: MetadataRequest) throws -> MetadataResponse {
+    func metadata(_ request: MetadataRequest) -> MetadataResponse {
         let names = request.topics ?? topics.topics.map(\.name)
         var result: [MetadataResponse.Topic] = []
         for name in names {
@@ -11,8 +11,14 @@ extension RequestRouter {
                 continue
             }
             if topics.partitionCount(name) == nil, request.allowAutoTopicCreation, config.autoCreateTopics {
-                try topics.createTopic(name, partitions: config.defaultPartitions)
-                logger.info("auto-created topic", metadata: ["topic": "\(name)", "partitions": "\(config.defaultPartitions)"])
+                do {
+                    try topics.createTopic(name, partitions: config.defaultPartitions)
+                    logger.info("auto-created topic", metadata: ["topic": "\(name)", "partitions": "\(config.defaultPartitions)"])
+                } catch {
+                    logger.error("topic creation failed", metadata: ["topic": "\(name)", "error": "\(error)"])
+                    result.append(.init(errorCode: .kafkaStorageError, name: name, partitions: []))
+                    continue
+                }
             }
             guard let count = topics.partitionCount(name) else {
                 result.append(.init(errorCode: .unknownTopicOrPartition, name: name, partitions: []))

@@ -30,15 +30,12 @@ final class RequestRouter: Sendable {
         self.nextProducerId = Atomic((LogClock.system.now() / 1000) << 16)
     }
 
-    /// The response frame for `frame` (size prefix included), nil when none is due
-    /// (acks=0 produce). A failed future means the connection must be closed: the frame
-    /// was malformed or asked for something this broker does not speak.
-    func handle(_ frame: [UInt8], on eventLoop: any EventLoop) -> EventLoopFuture<[UInt8]?> {
-        do {
-            return try decode(frame, on: eventLoop)
-        } catch {
-            return eventLoop.makeFailedFuture(error)
-        }
+    /// Starts the request in `frame` and returns its response frame (size prefix included),
+    /// nil when none is due (acks=0 produce). Throws, before anything is done, when the
+    /// connection must be closed: the frame is malformed or asks for something this broker
+    /// does not speak, or an acks=0 produce failed.
+    func handle(_ frame: [UInt8], on eventLoop: any EventLoop) throws -> EventLoopFuture<[UInt8]?> {
+        try decode(frame, on: eventLoop)
     }
 
     private func decode(_ frame: [UInt8], on eventLoop: any EventLoop) throws -> EventLoopFuture<[UInt8]?> {
@@ -64,7 +61,7 @@ final class RequestRouter: Sendable {
             case .apiVersions:
                 return answer { ApiVersionsResponse.supported().encode(into: &$0, version: version) }
             case .metadata(let request):
-                let response = try metadata(request)
+                let response = metadata(request)
                 return answer { response.encode(into: &$0, version: version) }
             case .createTopics(let request):
                 let response = createTopics(request)
@@ -80,7 +77,7 @@ final class RequestRouter: Sendable {
                 let response = listOffsets(request)
                 return answer { response.encode(into: &$0, version: version) }
             case .produce(let request):
-                return produce(request, version: version, on: eventLoop).map { response in
+                return try produce(request, version: version, on: eventLoop).map { response in
                     response.map { response in self.respond(header) { response.encode(into: &$0, version: version) } }
                 }
             case .fetch(let request):

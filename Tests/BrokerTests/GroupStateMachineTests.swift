@@ -114,6 +114,48 @@ import Testing
         #expect(group.commitError(memberId: "x", generationId: 3) == .illegalGeneration)
     }
 
+    @Test func repeatedOrReplacedSyncIsStillAnswered() throws {
+        var group = GroupStateMachine(groupId: "g")
+        let (leader, follower) = Self.twoMemberGroup(&group)
+        #expect(group.sync(try Self.syncRequest(follower, generation: 2), token: 10, now: 5).isEmpty)
+        let again = group.sync(try Self.syncRequest(follower, generation: 2), token: 11, now: 6)
+        #expect(Self.syncResponse(again, token: 10)?.errorCode == .rebalanceInProgress)
+        // The follower re-joins with new protocols while its sync waits: that sync is answered.
+        let rejoin = group.join(Self.joinRequest(follower, protocols: ["roundrobin"]), version: 5, clientId: "c", token: 12, now: 7)
+        #expect(Self.syncResponse(rejoin, token: 11)?.errorCode == .rebalanceInProgress)
+        _ = leader
+    }
+
+    @Test func unchangedFollowerRejoinKeepsTheGeneration() throws {
+        var group = GroupStateMachine(groupId: "g")
+        let (leader, follower) = Self.twoMemberGroup(&group)
+        _ = group.sync(try Self.syncRequest(leader, generation: 2, assignments: [:]), token: 10, now: 5)
+        let rejoin = group.join(Self.joinRequest(follower), version: 5, clientId: "c", token: 11, now: 6)
+        #expect(Self.joinResponse(rejoin, token: 11)?.generationId == 2)
+        #expect(group.state == .stable)
+        #expect(group.heartbeat(memberId: leader, generationId: 2, now: 7) == .none)
+    }
+
+    @Test func followerWaitingForTheLeadersSyncDoesNotExpire() throws {
+        var group = GroupStateMachine(groupId: "g")
+        let (leader, follower) = Self.twoMemberGroup(&group)
+        _ = group.sync(try Self.syncRequest(follower, generation: 2), token: 10, now: 5)
+        var answered: [GroupStateMachine.Action] = []
+        for now in stride(from: Int64(1_000), through: 9_000, by: 1_000) {
+            _ = group.heartbeat(memberId: leader, generationId: 2, now: now)
+            answered += group.tick(now: now)
+        }
+        #expect(group.members.count == 2 && answered.isEmpty)
+        answered = group.sync(try Self.syncRequest(leader, generation: 2, assignments: [follower: [7]]), token: 11, now: 9_500)
+        #expect(Self.syncResponse(answered, token: 10)?.assignment == [7])
+    }
+
+    @Test func commitsFromOutsideAnActiveGroupAreRefused() throws {
+        var group = GroupStateMachine(groupId: "g")
+        _ = Self.twoMemberGroup(&group)
+        #expect(group.commitError(memberId: "", generationId: -1) == .unknownMemberId)
+    }
+
     @Test func refusals() {
         var group = GroupStateMachine(groupId: "g")
         #expect(Self.joinResponse(group.join(Self.joinRequest("", session: 1_000), version: 5, clientId: "c", token: 1, now: 0), token: 1)?.errorCode == .invalidSessionTimeout)

@@ -189,6 +189,13 @@ import TestSupport
         #expect(empty.suffix(4) == [0, 0, 0, 0], "records: zero bytes, never null")
     }
 
+    @Test func nothingAfterABadRequestIsStarted() throws {
+        let harness = try Harness()
+        try harness.send(Self.frame(apiKey: 999, version: 0, correlationId: 1) + (try Self.produceFrame(topic: "after", correlationId: 2)))
+        #expect(!harness.channel.isActive)
+        #expect(harness.router.topics.partitionCount("after") == nil, "the produce behind the bad frame was not run")
+    }
+
     @Test func decoderHandlesFramesSplitAtEveryByte() throws {
         let harness = try Harness()
         let request = Self.frame(apiKey: 18, version: 2, correlationId: 3) + Self.frame(apiKey: 18, version: 2, correlationId: 4)

@@ -8,6 +8,7 @@ public enum ErrorCode: Int16, Sendable, Equatable {
     case notLeaderOrFollower = 6
     case requestTimedOut = 7
     case messageTooLarge = 10
+    case offsetMetadataTooLarge = 12
     case coordinatorNotAvailable = 15
     case notCoordinator = 16
     case invalidTopicException = 17
