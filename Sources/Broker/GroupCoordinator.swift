@@ -15,6 +15,12 @@ final class GroupCoordinator: Sendable {
         var syncs: [Int: EventLoopPromise<SyncGroupResponse>] = [:]
         var nextToken = 0
 
+        /// A token naming a parked request.
+        mutating func newToken() -> Int {
+            defer { nextToken += 1 }
+            return nextToken
+        }
+
         /// Keeps a group while it has members (or members being admitted); an empty one is
         /// forgotten, so refused joins and departed groups do not accumulate.
         mutating func store(_ group: GroupStateMachine) {
@@ -43,8 +49,7 @@ final class GroupCoordinator: Sendable {
         let promise = eventLoop.makePromise(of: JoinGroupResponse.self)
         let now = clock.now()
         run { state in
-            let token = state.nextToken
-            state.nextToken += 1
+            let token = state.newToken()
             state.joins[token] = promise
             var group = state.groups[request.groupId] ?? GroupStateMachine(groupId: request.groupId)
             let actions = group.join(request, version: version, clientId: clientId, token: token, now: now)
@@ -58,8 +63,7 @@ final class GroupCoordinator: Sendable {
         let promise = eventLoop.makePromise(of: SyncGroupResponse.self)
         let now = clock.now()
         run { state in
-            let token = state.nextToken
-            state.nextToken += 1
+            let token = state.newToken()
             state.syncs[token] = promise
             guard var group = state.groups[request.groupId] else {
                 return [.sync(token: token, SyncGroupResponse(errorCode: .unknownMemberId))]
