@@ -34,18 +34,12 @@ final class OffsetStore: Sendable {
         var next = log.logStartOffset
         while next < log.logEndOffset {
             let read = try log.read(from: next, maxBytes: 1 << 20)
-            var position = 0
-            try read.bytes.withUnsafeBytes { buffer in
-                while let (_, size) = RecordBatchHeader.peekFraming(buffer, at: position), position + size <= buffer.count {
-                    let slice = UnsafeRawBufferPointer(rebasing: buffer[position..<position + size])
-                    let header = try RecordBatch.validate(slice)
-                    for record in try RecordBatch.decodeRecords(slice, header: header) {
-                        if let (key, value) = Self.decode(record) { loaded[key] = value }
-                    }
-                    next = header.nextOffset
-                    position += size
-                }
+            let records = try read.bytes.withUnsafeBytes { try RecordBatch.records(inBatches: $0) }
+            for record in records {
+                if let (key, value) = Self.decode(record) { loaded[key] = value }
             }
+            guard let last = records.last else { break }
+            next = last.offset + 1
         }
         offsets = Mutex(loaded)
     }

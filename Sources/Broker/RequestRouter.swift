@@ -35,10 +35,6 @@ final class RequestRouter: Sendable {
     /// connection must be closed: the frame is malformed or asks for something this broker
     /// does not speak, or an acks=0 produce failed.
     func handle(_ frame: [UInt8], on eventLoop: any EventLoop) throws -> EventLoopFuture<[UInt8]?> {
-        try decode(frame, on: eventLoop)
-    }
-
-    private func decode(_ frame: [UInt8], on eventLoop: any EventLoop) throws -> EventLoopFuture<[UInt8]?> {
         try frame.withUnsafeBytes { buffer -> EventLoopFuture<[UInt8]?> in
             var reader = ByteReader(buffer)
             let header = try RequestHeader(from: &reader)

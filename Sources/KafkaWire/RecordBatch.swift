@@ -48,6 +48,23 @@ public struct RecordBatch: Sendable {
         }
     }
 
+    /// Validates and decodes every batch in `buffer`, which holds whole batches back to back
+    /// (as a commit log read returns them); a cut-off batch at the end is an error.
+    public static func records(inBatches buffer: UnsafeRawBufferPointer,
+                               maxDecompressedBytes: Int = defaultMaxDecompressedBytes) throws -> [Record] {
+        var records: [Record] = []
+        var position = 0
+        while position < buffer.count {
+            guard let (_, size) = RecordBatchHeader.peekFraming(buffer, at: position), size > 0, position + size <= buffer.count else {
+                throw RecordBatchError.corrupt("batch at byte \(position) does not fit in the \(buffer.count) bytes given")
+            }
+            let slice = UnsafeRawBufferPointer(rebasing: buffer[position..<position + size])
+            records += try decodeRecords(slice, header: try validate(slice), maxDecompressedBytes: maxDecompressedBytes)
+            position += size
+        }
+        return records
+    }
+
     /// Decodes the records of a batch already validated by `validate(_:)`.
     public static func decodeRecords(
         _ batch: UnsafeRawBufferPointer, header: RecordBatchHeader,

@@ -13,6 +13,10 @@ struct ServeConfiguration: Decodable {
         var auto_create_topics: Bool?
         var max_request_bytes: Int?
         var max_batch_bytes: Int?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case listen, advertised, default_partitions, auto_create_topics, max_request_bytes, max_batch_bytes
+        }
     }
 
     struct Log: Decodable {
@@ -21,16 +25,25 @@ struct ServeConfiguration: Decodable {
         var retention_ms: Int64?
         var retention_bytes: Int64?
         var index_interval_bytes: Int?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case segment_bytes, segment_ms, retention_ms, retention_bytes, index_interval_bytes
+        }
     }
 
     var data_dir: String?
     var kafka: Kafka?
     var log: Log?
 
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case data_dir, kafka, log
+    }
+
+    /// The keys allowed at each level, from the decoded types themselves.
     static let knownKeys: [String: [String]] = [
-        "": ["data_dir", "kafka", "log"],
-        "kafka": ["listen", "advertised", "default_partitions", "auto_create_topics", "max_request_bytes", "max_batch_bytes"],
-        "log": ["segment_bytes", "segment_ms", "retention_ms", "retention_bytes", "index_interval_bytes"],
+        "": CodingKeys.allCases.map(\.rawValue),
+        "kafka": Kafka.CodingKeys.allCases.map(\.rawValue),
+        "log": Log.CodingKeys.allCases.map(\.rawValue),
     ]
 
     /// Reads and checks the file.

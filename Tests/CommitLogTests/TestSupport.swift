@@ -25,18 +25,7 @@ func makeBatch(_ tag: Int, count: Int = 3, timestamp: Int64 = 1_700_000_000_000,
 
 /// Every record in the bytes of whole batches.
 func records(in bytes: [UInt8]) throws -> [Record] {
-    var result: [Record] = []
-    var position = 0
-    try bytes.withUnsafeBytes { buffer in
-        while position < buffer.count {
-            let (_, size) = RecordBatchHeader.peekFraming(buffer, at: position)!
-            let slice = UnsafeRawBufferPointer(rebasing: buffer[position..<position + size])
-            let header = try RecordBatch.validate(slice)
-            result += try RecordBatch.decodeRecords(slice, header: header)
-            position += size
-        }
-    }
-    return result
+    try bytes.withUnsafeBytes { try RecordBatch.records(inBatches: $0) }
 }
 
 /// All records from `offset` to the log end, reading in `maxBytes` steps.

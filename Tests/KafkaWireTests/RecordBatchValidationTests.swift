@@ -107,6 +107,17 @@ import Testing
         }
     }
 
+    @Test func recordsOfConcatenatedBatches() throws {
+        let first = try Self.sampleBatch(.gzip, count: 2).bytes
+        var second = try Self.sampleBatch(count: 3).bytes
+        second.writeBigEndian(Int64(2), at: RecordBatchHeader.Offset.baseOffset)
+        let all = try (first + second).withUnsafeBytes { try RecordBatch.records(inBatches: $0) }
+        #expect(all.map(\.offset) == [0, 1, 2, 3, 4])
+        #expect(throws: RecordBatchError.self) {
+            try (first + second.dropLast()).withUnsafeBytes { try RecordBatch.records(inBatches: $0) }
+        }
+    }
+
     @Test func decompressionBombIsRefused() throws {
         let big = Record(timestamp: 0, value: [UInt8](repeating: 0x61, count: 4 << 20))
         for codec in [CompressionType.gzip, .snappy, .lz4, .zstd] {
