@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Layers, lowest first; every arrow points down this list:
-//   C system libraries → Compression → KafkaWire → CommitLog → Broker → executables.
+//   appliance: C system libraries → Compression → KafkaWire → CommitLog → Broker → sluice
+//   agent:     SluiceModel → AgentInputs (CSystemd) + KafkaClient (CRdKafka) → Agent → sluice-agent
 // ARCHITECTURE.md draws the same map.
 let package = Package(
     name: "Sluice",
@@ -26,6 +27,8 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // CRC-32C with the CPU's crc32 instruction and a portable fallback.
         .target(name: "CCRC32C"),
 
@@ -41,6 +44,17 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Kafka client side (librdkafka): the agent's producer, processors' group consumer.
+        .target(name: "KafkaClient", dependencies: ["CRdKafka"]),
+        // The agent's inputs: file tailing, journald, host metrics. No networking.
+        .target(name: "AgentInputs", dependencies: ["SluiceModel", "CSystemd"]),
+        // The agent's configuration, delivery, checkpoints and on-disk queue.
+        .target(name: "Agent", dependencies: [
+            "AgentInputs", "KafkaClient", "SluiceModel",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+
         // MARK: Executables (composition roots only)
         .executableTarget(name: "sluice", dependencies: [
             "SluiceModel", "Broker",
@@ -49,7 +63,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sluice-agent", dependencies: [
-            "SluiceModel",
+            "Agent", "SluiceModel",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -65,6 +80,10 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "ExecutablesTests", dependencies: ["SluiceModel"]),
+        .testTarget(name: "SluiceModelTests", dependencies: ["SluiceModel"]),
+        .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient", "TestSupport"]),
+        .testTarget(name: "AgentInputsTests", dependencies: ["AgentInputs", "SluiceModel", "TestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "AgentInputs", "KafkaClient", "SluiceModel", "TestSupport"]),
         // A child process for the crash test: appends, fsyncs, reports, and gets SIGKILLed.
         .executableTarget(
             name: "CommitLogCrashWriter", dependencies: ["CommitLog", "KafkaWire"],
