@@ -1,0 +1,116 @@
+import AgentInputs
+import Logging
+import SluiceModel
+import Synchronization
+
+/// Runs one `type: host_metrics` input: samples /proc and /sys every `interval` into a
+/// metric batch (with the agent's own counters), appends it to a bounded on-disk queue,
+/// and a second loop sends the queue in order, removing batches only once acknowledged.
+/// While the broker is unreachable batches wait on disk; past `queue_max_bytes` the
+/// oldest are dropped and counted as a data gap.
+final class HostMetricsSource: Sendable {
+    let config: HostMetricsInputConfig
+    let host: String
+    let shipper: Shipper
+    let counters: AgentCounters
+    let logger: Logger
+    let queue: DiskQueue
+    private let collector: HostMetricsCollector
+    private let queued = AsyncSignal()
+    private let reportedFailures = Mutex<Set<String>>([])
+
+    init(config: HostMetricsInputConfig, host: String, stateDirectory: String, shipper: Shipper,
+         counters: AgentCounters, logger: Logger) throws {
+        self.config = config
+        self.host = host
+        self.shipper = shipper
+        self.counters = counters
+        var logger = logger
+        logger[metadataKey: "input"] = "\(config.name)"
+        self.logger = logger
+        queue = try DiskQueue(directory: stateDirectory + "/queue-" + config.name, maxBytes: config.queueMaxBytes)
+        collector = HostMetricsCollector(procRoot: config.procRoot, sysRoot: config.sysRoot)
+    }
+
+    func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.sampleLoop() }
+            group.addTask { await self.sendLoop() }
+        }
+    }
+
+    private func sampleLoop() async {
+        let interval = config.intervalNanoseconds
+        while !Task.isCancelled {
+            sampleOnce()
+            // Sample on interval boundaries of wall time, so hosts line up on charts.
+            let now = currentTimestamp().nanosecondsSinceEpoch
+            let wait = UInt64(Int64(interval) - now % Int64(interval))
+            do { try await Task.sleep(nanoseconds: wait) } catch { return }
+        }
+    }
+
+    func sampleOnce() {
+        let timestamp = currentTimestamp()
+        var samples: [MetricSample]
+        do {
+            let snapshot = try collector.collect()
+            samples = snapshot.samples
+            for failure in snapshot.failures {
+                let isNew = reportedFailures.withLock { $0.insert(failure.collector.rawValue).inserted }
+                if isNew { logger.notice("host metrics collector unavailable; the others go on", metadata: ["error": "\(failure)"]) }
+            }
+        } catch {
+            logger.error("cannot sample host metrics", metadata: ["error": "\(error)"])
+            samples = []
+        }
+        samples += counters.samples()
+        if !config.labels.isEmpty {
+            for index in samples.indices {
+                for (name, value) in config.labels where samples[index].labels[name] == nil {
+                    samples[index].labels[name] = value
+                }
+            }
+        }
+        var payload: [UInt8] = []
+        withUnsafeBytes(of: timestamp.millisecondsSinceEpoch.littleEndian) { payload.append(contentsOf: $0) }
+        payload += MetricBatch(timestamp: timestamp, host: host, samples: samples).encodeJSON()
+        do {
+            let dropped = try queue.append(payload)
+            if dropped > 0 {
+                counters.add(.metricBatchesDropped, dropped)
+                counters.add(.dataGaps)
+                logger.warning("metric queue full; dropped the oldest batches", metadata: ["batches": "\(dropped)"])
+            }
+        } catch {
+            logger.error("cannot queue metric batch", metadata: ["error": "\(error)"])
+        }
+        queued.raise()
+    }
+
+    private func sendLoop() async {
+        let hostKey = Array(host.utf8)
+        while !Task.isCancelled {
+            let items = queue.peek(max: 32)
+            guard let last = items.last else {
+                _ = await queued.wait(timeoutNanoseconds: 1_000_000_000)
+                continue
+            }
+            let records = items.map { item in
+                let milliseconds = item.payload.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
+                return OutgoingRecord(topic: config.topic, key: hostKey, value: Array(item.payload.dropFirst(8)),
+                                      timestampMilliseconds: milliseconds)
+            }
+            let outcomes = await shipper.sender.send(records)
+            if let error = outcomes.compactMap({ $0 }).first {
+                counters.add(.sendFailures)
+                logger.warning("metric batches refused; sending again", metadata: ["error": "\(error)"])
+                try? await Task.sleep(nanoseconds: config.intervalNanoseconds)
+                continue
+            }
+            do { try queue.acknowledge(through: last.sequence) } catch {
+                logger.error("cannot move the metric queue's head", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
