@@ -70,11 +70,14 @@ struct CheckConfig: ParsableCommand {
 }
 
 struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) { fputs(string, stderr) }
+    mutating func write(_ string: String) {
+        var bytes = Array(string.utf8)
+        _ = Glibc.write(2, &bytes, bytes.count)
+    }
 }
 
 /// SIGTERM and SIGINT start a clean shutdown (flush, save checkpoints) instead of killing.
-final class ShutdownSignals: Sendable {
+final class ShutdownSignals {
     private let sources: [any DispatchSourceSignal]
 
     init(_ handler: @escaping @Sendable (String) -> Void) {

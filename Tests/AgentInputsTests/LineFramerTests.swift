@@ -63,7 +63,7 @@ import Testing
     @Test func invalidUTF8IsPassedThrough() {
         var framer = LineFramer(maxLineBytes: 100, startOffset: 0)
         var lines: [FramedLine] = []
-        [0x61, 0xFF, 0xFE, 0x0A].withUnsafeBytes { framer.feed($0) { lines.append($0) } }
+        ([0x61, 0xFF, 0xFE, 0x0A] as [UInt8]).withUnsafeBytes { framer.feed($0) { lines.append($0) } }
         #expect(lines.first?.bytes == [0x61, 0xFF, 0xFE])
     }
 

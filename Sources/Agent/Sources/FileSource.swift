@@ -223,8 +223,27 @@ final class FileSource {
         return worked
     }
 
+    /// Ships lines in batches of at most a quarter of the delivery window, so that a
+    /// large read cannot slip past the window in one piece.
     private func ship(_ lines: [FramedLine], of file: TailedFile) async {
-        guard let encoder = encoders[file.identity] else { return }
+        let window = shipper.window
+        let maxEvents = max(1, window.maxEvents / 4)
+        let maxBytes = max(1, window.maxBytes / 4)
+        var start = 0
+        while start < lines.count {
+            var end = start
+            var bytes = 0
+            while end < lines.count && end - start < maxEvents && (bytes < maxBytes || end == start) {
+                bytes += lines[end].bytes.count
+                end += 1
+            }
+            guard await shipBatch(lines[start..<end], of: file) else { return }
+            start = end
+        }
+    }
+
+    private func shipBatch(_ lines: ArraySlice<FramedLine>, of file: TailedFile) async -> Bool {
+        guard let encoder = encoders[file.identity] else { return true }
         let timestamp = currentTimestamp()
         let milliseconds = timestamp.millisecondsSinceEpoch
         let key = Array(host.utf8)
@@ -237,7 +256,7 @@ final class FileSource {
         }
         let position = FilePosition(path: file.path, offset: lines.last!.endOffset, fingerprint: file.fingerprint,
                                     size: file.lastObservedSize)
-        await shipper.ship(records, key: .file(input: config.name, identity: file.identity), position: .file(position))
+        return await shipper.ship(records, key: .file(input: config.name, identity: file.identity), position: .file(position))
     }
 
     private func release(_ file: TailedFile, now: UInt64) async {

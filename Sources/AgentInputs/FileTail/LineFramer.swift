@@ -110,6 +110,11 @@ public struct FramedLine: Sendable, Equatable {
     public struct Part: Sendable, Equatable {
         public var number: Int
         public var isLast: Bool
+
+        public init(number: Int, isLast: Bool) {
+            self.number = number
+            self.isLast = isLast
+        }
     }
 
     public var bytes: [UInt8]
@@ -118,4 +123,11 @@ public struct FramedLine: Sendable, Equatable {
     /// Offset just after the line (after its newline when it had one).
     public var endOffset: Int64
     public var part: Part?
+
+    public init(bytes: [UInt8], startOffset: Int64, endOffset: Int64, part: Part?) {
+        self.bytes = bytes
+        self.startOffset = startOffset
+        self.endOffset = endOffset
+        self.part = part
+    }
 }
