@@ -81,7 +81,11 @@ let package = Package(
         ]),
         .testTarget(name: "ExecutablesTests", dependencies: ["SluiceModel"]),
         .testTarget(name: "SluiceModelTests", dependencies: ["SluiceModel"]),
-        .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient", "TestSupport"]),
+        .testTarget(name: "KafkaClientTests", dependencies: [
+            "KafkaClient", "Broker", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "AgentInputsTests", dependencies: ["AgentInputs", "SluiceModel", "TestSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "AgentInputs", "KafkaClient", "SluiceModel", "TestSupport"]),
         // A child process for the crash test: appends, fsyncs, reports, and gets SIGKILLed.
