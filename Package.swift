@@ -29,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // libyaml for the agent's configuration (Yams would bring Foundation into the agent).
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         // CRC-32C with the CPU's crc32 instruction and a portable fallback.
         .target(name: "CCRC32C"),
 
@@ -50,9 +52,8 @@ let package = Package(
         .target(name: "AgentInputs", dependencies: ["SluiceModel", "CSystemd"]),
         // The agent's configuration, delivery, checkpoints and on-disk queue.
         .target(name: "Agent", dependencies: [
-            "AgentInputs", "KafkaClient", "SluiceModel",
+            "AgentInputs", "KafkaClient", "SluiceModel", "CYAML",
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "Yams", package: "Yams"),
         ]),
 
         // MARK: Executables (composition roots only)
@@ -62,10 +63,10 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // No ArgumentParser here: see Sources/sluice-agent/AgentCommand.swift.
         .executableTarget(name: "sluice-agent", dependencies: [
             "Agent", "SluiceModel",
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Tests

@@ -1,6 +1,5 @@
 import Glibc
 import SluiceModel
-import Yams
 
 /// `sluice-agent`'s configuration file (YAML). etc/agent.yml and agents/examples/ show
 /// every key with its default; `sluice-agent check-config FILE` checks a file without
@@ -49,9 +48,9 @@ public struct AgentConfig: Sendable {
 
     /// Parses a YAML document; `source` names it in errors.
     public static func parse(yaml text: String, source: String) throws -> AgentConfig {
-        let node: Node?
-        do { node = try Yams.compose(yaml: text) } catch {
-            throw AgentConfigError("\(source): not valid YAML: \(error)")
+        let node: YAMLNode?
+        do { node = try YAMLNode.parse(text) } catch {
+            throw AgentConfigError("\(source): \(error)")
         }
         do {
             guard let node else { throw AgentConfigError("the file is empty: it needs at least one input") }

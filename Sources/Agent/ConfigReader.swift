@@ -1,19 +1,17 @@
-import Yams
-
 /// Reads one YAML mapping of a configuration file, remembering which keys were used so
 /// that `finish()` can refuse the ones nobody asked for. Every error names the key's
 /// path (`inputs[2].multiline.timeout`) and what was wrong with its value.
 struct ConfigReader {
     let path: String
-    private let pairs: [(key: String, value: Node)]
+    private let pairs: [(key: String, value: YAMLNode)]
     private var used: Set<String> = []
 
-    init(_ node: Node, path: String) throws {
+    init(_ node: YAMLNode, path: String) throws {
         self.path = path
         guard let mapping = node.mapping else {
             throw AgentConfigError("\(path.isEmpty ? "the document" : path) must be a mapping")
         }
-        var pairs: [(String, Node)] = []
+        var pairs: [(String, YAMLNode)] = []
         for (key, value) in mapping {
             guard let name = key.string else { throw AgentConfigError("\(path): keys must be strings") }
             pairs.append((name, value))
@@ -23,12 +21,10 @@ struct ConfigReader {
 
     private func at(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    private mutating func node(_ key: String) -> Node? {
+    private mutating func node(_ key: String) -> YAMLNode? {
         used.insert(key)
         guard let value = pairs.first(where: { $0.key == key })?.value else { return nil }
-        if case .scalar(let scalar) = value, scalar.tag == .implicit, scalar.string == "~" || scalar.string == "null" || scalar.string.isEmpty {
-            return nil
-        }
+        if value.isNull { return nil }
         return value
     }
 
@@ -36,7 +32,7 @@ struct ConfigReader {
 
     mutating func string(_ key: String) throws -> String? {
         guard let value = node(key) else { return nil }
-        guard let text = value.scalar?.string else { throw AgentConfigError("\(at(key)) must be a string") }
+        guard let text = value.string else { throw AgentConfigError("\(at(key)) must be a string") }
         return text
     }
 
@@ -50,7 +46,7 @@ struct ConfigReader {
 
     mutating func int(_ key: String, range: ClosedRange<Int>) throws -> Int? {
         guard let value = node(key) else { return nil }
-        guard let text = value.scalar?.string, let number = Int(text) else {
+        guard let text = value.string, let number = Int(text) else {
             throw AgentConfigError("\(at(key)) must be a whole number")
         }
         guard range.contains(number) else {
@@ -61,7 +57,7 @@ struct ConfigReader {
 
     mutating func bool(_ key: String) throws -> Bool? {
         guard let value = node(key) else { return nil }
-        switch value.scalar?.string.lowercased() {
+        switch value.string?.lowercased() {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
         default: throw AgentConfigError("\(at(key)) must be true or false")
@@ -71,7 +67,7 @@ struct ConfigReader {
     /// `250ms`, `10s`, `5m`, `1h`, or a bare number of seconds.
     mutating func duration(_ key: String, range: ClosedRange<UInt64>) throws -> UInt64? {
         guard let value = node(key) else { return nil }
-        guard let text = value.scalar?.string, let nanoseconds = Self.parseDuration(text) else {
+        guard let text = value.string, let nanoseconds = Self.parseDuration(text) else {
             throw AgentConfigError("\(at(key)) must be a duration such as 500ms, 10s, 5m or 1h")
         }
         guard range.contains(nanoseconds) else {
@@ -83,7 +79,7 @@ struct ConfigReader {
     /// `65536`, `64KiB`, `4MiB`, `1GiB` (also KB/MB/GB as powers of 1000).
     mutating func bytes(_ key: String, range: ClosedRange<Int>) throws -> Int? {
         guard let value = node(key) else { return nil }
-        guard let text = value.scalar?.string, let count = Self.parseBytes(text) else {
+        guard let text = value.string, let count = Self.parseBytes(text) else {
             throw AgentConfigError("\(at(key)) must be a size such as 65536, 64KiB or 4MiB")
         }
         guard range.contains(count) else {
@@ -95,10 +91,10 @@ struct ConfigReader {
     /// A list of strings; a single string is accepted as a list of one.
     mutating func strings(_ key: String) throws -> [String]? {
         guard let value = node(key) else { return nil }
-        if let text = value.scalar?.string { return [text] }
+        if let text = value.string { return [text] }
         guard let sequence = value.sequence else { throw AgentConfigError("\(at(key)) must be a list of strings") }
         return try sequence.enumerated().map { index, item in
-            guard let text = item.scalar?.string else { throw AgentConfigError("\(at(key))[\(index)] must be a string") }
+            guard let text = item.string else { throw AgentConfigError("\(at(key))[\(index)] must be a string") }
             return text
         }
     }
@@ -108,7 +104,7 @@ struct ConfigReader {
         guard let mapping = value.mapping else { throw AgentConfigError("\(at(key)) must be a mapping of strings") }
         var result: [String: String] = [:]
         for (name, item) in mapping {
-            guard let name = name.string, let text = item.scalar?.string else {
+            guard let name = name.string, let text = item.string else {
                 throw AgentConfigError("\(at(key)) must map strings to strings")
             }
             result[name] = text
