@@ -57,7 +57,11 @@ def realistic_lines(target_bytes, path):
                 line = '{"ts":"2026-11-22T06:%02d:%02d.%03dZ","level":"%s","msg":"order processed","order_id":%d,"ms":%d}' % (
                     rng.randrange(60), rng.randrange(60), rng.randrange(1000), rng.choice(["info", "warn", "error", "debug"]),
                     rng.randrange(10**9), rng.randrange(5000))
-            line = line[:200]
+            # Lengths spread evenly over 100-200 bytes: real lines carry request ids, traces, etc.
+            target = rng.randint(100, 200)
+            while len(line) < target:
+                line += " %s=%x" % (rng.choice(["req", "trace", "span", "sid", "rid"]), rng.getrandbits(40))
+            line = line[:target]
             out.write(line + "\n")
             written += len(line) + 1
             lines += 1

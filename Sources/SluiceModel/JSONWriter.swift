@@ -51,11 +51,27 @@ public struct JSONWriter {
     }
 
     public mutating func int(_ value: Int64) {
-        bytes.append(contentsOf: String(value).utf8)
+        if value < 0 {
+            bytes.append(UInt8(ascii: "-"))
+            uint(value == .min ? UInt64(Int64.max) + 1 : UInt64(-value))
+        } else {
+            uint(UInt64(value))
+        }
     }
 
+    /// Digits without going through `String` (this runs once per log line).
     public mutating func uint(_ value: UInt64) {
-        bytes.append(contentsOf: String(value).utf8)
+        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0) // 32 bytes of scratch
+        withUnsafeMutableBytes(of: &digits) { scratch in
+            var index = scratch.count
+            var rest = value
+            repeat {
+                index -= 1
+                scratch[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[index...]))
+        }
     }
 
     public mutating func bool(_ value: Bool) {

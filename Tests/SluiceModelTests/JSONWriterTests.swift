@@ -54,3 +54,12 @@ import Testing
         #expect(String(decoding: writer.bytes, as: UTF8.self) == "3,0.25,\"NaN\",\"-Inf\"")
     }
 }
+
+@Suite struct JSONWriterNumberTests {
+    @Test(arguments: [Int64.min, -1_234_567, -1, 0, 7, 42, 1_000_000_007, Int64.max])
+    func integersMatchTheirDescription(value: Int64) {
+        var writer = JSONWriter()
+        writer.int(value)
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == String(value))
+    }
+}

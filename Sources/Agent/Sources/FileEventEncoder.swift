@@ -31,10 +31,20 @@ struct FileEventEncoder {
         tail = writer.bytes
     }
 
+    /// `{"timestamp":"<RFC 3339>` for a batch of lines read at the same moment, formatted once.
+    static func prefix(for timestamp: Timestamp) -> [UInt8] {
+        var bytes = Array("{\"timestamp\":\"".utf8)
+        timestamp.appendRFC3339(to: &bytes)
+        return bytes
+    }
+
     func encode(_ line: FramedLine, timestamp: Timestamp) -> [UInt8] {
-        var writer = JSONWriter(capacity: line.bytes.count + head.count + fileField.count + tail.count + 64)
-        writer.raw("{\"timestamp\":\"")
-        timestamp.appendRFC3339(to: &writer.bytes)
+        encode(line, prefix: Self.prefix(for: timestamp))
+    }
+
+    func encode(_ line: FramedLine, prefix: [UInt8]) -> [UInt8] {
+        var writer = JSONWriter(capacity: line.bytes.count + prefix.count + head.count + fileField.count + tail.count + 48)
+        writer.rawBytes(prefix)
         writer.rawBytes(head)
         let invalid = writer.string(bytes: line.bytes)
         writer.rawBytes(fileField)

@@ -246,12 +246,13 @@ final class FileSource {
         guard let encoder = encoders[file.identity] else { return true }
         let timestamp = currentTimestamp()
         let milliseconds = timestamp.millisecondsSinceEpoch
+        let prefix = FileEventEncoder.prefix(for: timestamp)
         let key = Array(host.utf8)
         var records: [OutgoingRecord] = []
         records.reserveCapacity(lines.count)
         for line in lines {
             if line.part != nil { counters.add(.linesSplit) }
-            records.append(OutgoingRecord(topic: config.topic, key: key, value: encoder.encode(line, timestamp: timestamp),
+            records.append(OutgoingRecord(topic: config.topic, key: key, value: encoder.encode(line, prefix: prefix),
                                           timestampMilliseconds: milliseconds))
         }
         let position = FilePosition(path: file.path, offset: lines.last!.endOffset, fingerprint: file.fingerprint,
