@@ -88,6 +88,46 @@ func append(_ lines: [String], to path: String) throws {
         #expect(Set(agent.sender.messages) == ["new in a", "first of b"])
     }
 
+    @Test func filesCreatedWhileStoppedAreReadFromTheirBeginning() async throws {
+        let directory = TemporaryDirectory()
+        try append(["before the first start"], to: directory.sub("a.log"))
+        let agent = AgentHarness(directory)
+        let input = "  - {type: file, name: app, paths: [\(directory.path)/*.log], poll_interval: 50ms}"
+        try agent.start(inputs: input)
+        try await Task.sleep(nanoseconds: 300_000_000)
+        try await agent.stop()
+        // start_at: end applies to the very first start only.
+        try append(["written while stopped"], to: directory.sub("b.log"))
+        try agent.start(inputs: input)
+        #expect(await eventually { agent.sender.delivered.count == 1 })
+        try await agent.stop()
+        #expect(agent.sender.messages == ["written while stopped"])
+    }
+
+    @Test func copytruncateOvertakenByTheWriterWhileBusyLosesNothing() async throws {
+        let directory = TemporaryDirectory()
+        let log = directory.sub("app.log")
+        let padding = String(repeating: "p", count: 90)
+        let old = (0..<5000).map { "old \($0) \(padding)" }
+        try append(old, to: log)
+        let agent = AgentHarness(directory)
+        agent.sender.hold()
+        try agent.start(inputs: "  - {type: file, paths: [\(log)], start_at: beginning}",
+                        delivery: ", window_bytes: 64KiB, window_events: 10")
+        #expect(await eventually { agent.sender.heldSends > 0 })
+        // copytruncate, then the writer writes more than the agent had read before it looks again.
+        try FileManager.default.copyItem(atPath: log, toPath: directory.sub("app.log.1"))
+        try FileHandle(forWritingAtPath: log)!.truncate(atOffset: 0)
+        let new = (0..<6000).map { "new \($0) \(padding)" }
+        try append(new, to: log)
+        agent.sender.release()
+        #expect(await eventually { agent.sender.delivered.count >= old.count + new.count })
+        try await agent.stop()
+        let delivered = agent.sender.messages
+        #expect(Set(old + new).subtracting(delivered).isEmpty)
+        #expect(agent.runtime!.counters.value(.dataGaps) == 0)
+    }
+
     @Test func renameAndCreateRotationLosesNothing() async throws {
         let directory = TemporaryDirectory()
         let log = directory.sub("app.log")

@@ -490,14 +490,25 @@ def test_journald_entries_restarts_and_sigkill(broker, tmp_path, agents, readers
     check_journal_events(book, reader, set(phase_b), "phase b")
     assert reader.duplicates() == 0, f"{reader.duplicates()} duplicates after a clean stop"
 
-    # Written while it runs (a new file it must notice), SIGKILLed mid-stream, then more
-    # appended to the same file while it is down.
+    # Written while it runs, in chunks (a new file it must notice, then appends to it),
+    # and SIGKILLed mid-stream; then more appended to the same file while it is down.
     before_c = len(reader.counts)
-    phase_c = book.write("four.journal", "c", 8000)
-    reader.wait_for(lambda: len(reader.counts) > before_c, what="phase c entries from a file that appeared")
-    arrived_at_kill = len(reader.counts) - before_c
-    agent.assert_alive()
-    agent.kill()
+    phase_c = []
+
+    def write_phase_c():
+        for _ in range(8):
+            phase_c.extend(book.write("four.journal", "c", 1000))
+
+    writer = threading.Thread(target=write_phase_c)
+    writer.start()
+    try:
+        reader.wait_for(lambda: len(reader.counts) > before_c, what="phase c entries from a file that appeared")
+        arrived_at_kill = len(reader.counts) - before_c
+        agent.assert_alive()
+        agent.kill()
+    finally:
+        writer.join(timeout=300)
+    assert not writer.is_alive() and len(phase_c) == 8000
     phase_d = book.write("four.journal", "d", 2000)
     agent.start()
     everything = set(phase_a + phase_b + phase_c + phase_d)

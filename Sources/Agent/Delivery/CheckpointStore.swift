@@ -6,11 +6,20 @@ import Synchronization
 public enum CheckpointKey: Hashable, Sendable, CustomStringConvertible {
     case file(input: String, identity: FileIdentity)
     case journal(input: String)
+    /// The input has run before (so `start_at` no longer applies to it).
+    case input(String)
 
     public var description: String {
         switch self {
         case .file(let input, let identity): "\(input) file \(identity)"
         case .journal(let input): "\(input) journal"
+        case .input(let input): "\(input) input"
+        }
+    }
+
+    var input: String {
+        switch self {
+        case .file(let input, _), .journal(let input), .input(let input): input
         }
     }
 }
@@ -18,6 +27,7 @@ public enum CheckpointKey: Hashable, Sendable, CustomStringConvertible {
 public enum CheckpointValue: Sendable, Equatable {
     case file(FilePosition)
     case journal(cursor: String)
+    case started
 }
 
 /// Where a file's acknowledged events end.
@@ -48,8 +58,9 @@ public struct FilePosition: Sendable, Equatable {
 ///
 /// File layout (text, one record per line, fields separated by tabs, `\\`, `\t`, `\n`
 /// escaped): `sluice-agent-checkpoints 1`, then `file <input> <dev:inode> <offset>
-/// <fingerprint length> <fingerprint hash> <size> <path>` and `journal <input> <cursor>`
-/// lines, then `end <record count>` so a damaged file is recognised.
+/// <fingerprint length> <fingerprint hash> <size> <path>`, `journal <input> <cursor>` and
+/// `input <input>` (it has run before) lines, then `end <record count>` so a damaged file
+/// is recognised.
 ///
 /// Thread-safe (one mutex); writes are serialised by their single caller, the writer task.
 public final class CheckpointStore: Sendable {
@@ -110,11 +121,7 @@ public final class CheckpointStore: Sendable {
     /// Every saved key of one input (to find files that went away while the agent was down).
     public func savedKeys(input: String) -> [CheckpointKey: CheckpointValue] {
         state.withLock { state in
-            state.saved.filter { key, _ in
-                switch key {
-                case .file(let name, _), .journal(let name): name == input
-                }
-            }
+            state.saved.filter { key, _ in key.input == input }
         }
     }
 
@@ -258,6 +265,8 @@ public final class CheckpointStore: Sendable {
                               String(position.size), escape(position.path)].joined(separator: "\t"))
             case (.journal(let input), .journal(let cursor)):
                 lines.append(["journal", escape(input), escape(cursor)].joined(separator: "\t"))
+            case (.input(let input), .started):
+                lines.append(["input", escape(input)].joined(separator: "\t"))
             default:
                 continue
             }
@@ -288,6 +297,10 @@ public final class CheckpointStore: Sendable {
             case "journal":
                 guard fields.count == 3 else { throw damaged("bad journal record") }
                 saved[.journal(input: unescape(fields[1]))] = .journal(cursor: unescape(fields[2]))
+                records += 1
+            case "input":
+                guard fields.count == 2 else { throw damaged("bad input record") }
+                saved[.input(unescape(fields[1]))] = .started
                 records += 1
             case "end":
                 guard fields.count == 2, Int(fields[1]) == records else { throw damaged("record count does not match") }

@@ -28,6 +28,9 @@ final class FileSource {
     private var encoders: [FileIdentity: FileEventEncoder] = [:]
     private var lastScan: UInt64 = 0
     private var firstScanDone = false
+    /// Whether this input ran before (then files without a checkpoint appeared while the
+    /// agent was stopped, and are read from their beginning whatever `start_at` says).
+    private var ranBefore = false
     private let chunkBytes = 256 * 1024
 
     init(config: FileInputConfig, host: String, shipper: Shipper, counters: AgentCounters, logger: Logger) throws {
@@ -46,6 +49,7 @@ final class FileSource {
     var openFiles: Int { files.count }
 
     func run() async {
+        ranBefore = shipper.checkpoints.saved(.input(config.name)) != nil
         if !watcher.usesInotify {
             logger.notice("inotify unavailable; polling every \(config.pollIntervalNanoseconds / 1_000_000) ms")
         }
@@ -103,11 +107,12 @@ final class FileSource {
         if !firstScanDone {
             firstScanDone = true
             await resumeFilesGoneWhileStopped(found: current, now: now)
+            if !ranBefore { shipper.checkpoints.advance(.input(config.name), to: .started) }
         }
     }
 
-    /// Opens a newly found file at its checkpoint, or per `start_at` at the first scan, or
-    /// at its beginning when it appeared while the agent ran.
+    /// Opens a newly found file at its checkpoint, or per `start_at` at the input's very
+    /// first scan, or else at its beginning (it appeared while the agent ran or was stopped).
     private func open(_ entry: FileDiscovery.Found, now: UInt64) async {
         let key = CheckpointKey.file(input: config.name, identity: entry.identity)
         let file: TailedFile
@@ -133,10 +138,15 @@ final class FileSource {
                 // Same inode, other content: rewritten (copytruncate) while stopped.
                 await recoverTruncated(path: entry.path, position: saved, truncatedFile: file)
             }
-        } else if !firstScanDone && config.startAt == .end {
+        } else if !firstScanDone && !ranBefore && config.startAt == .end {
             start = file.status()?.size ?? 0
         }
         file.restart(at: start)
+        if start > 0 && shipper.checkpoints.saved(key) == nil {
+            // Skipped by start_at: remember that, or a restart would read it from the start.
+            shipper.checkpoints.advance(key, to: .file(FilePosition(path: entry.path, offset: start, fingerprint: file.fingerprint,
+                                                                   size: file.lastObservedSize)))
+        }
         files[entry.identity] = file
         encoders[entry.identity] = FileEventEncoder(host: host, path: entry.path, labels: config.labels)
         counters.add(.filesOpened)

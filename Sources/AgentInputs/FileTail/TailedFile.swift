@@ -75,6 +75,10 @@ public final class TailedFile {
             throw InputError("cannot stat \(path): \(String(cString: strerror(errno)))")
         }
         if size < readOffset { return .truncated(size: size) }
+        guard size > readOffset || size != lastObservedSize else { return .endOfFile }
+        // Truncated and rewritten past our position before we looked (copytruncate while
+        // we were busy): the first bytes changed.
+        if readOffset > 0, fingerprint.length > 0, !fingerprint.matches(fd: fd) { return .truncated(size: size) }
         lastObservedSize = max(lastObservedSize, size)
         if !fingerprint.isComplete && size > Int64(fingerprint.length) {
             fingerprint = FileFingerprint.read(fd: fd) ?? fingerprint
