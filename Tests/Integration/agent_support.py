@@ -213,11 +213,12 @@ _quiet_logger = _QuietLogger()
 class LineWriter(threading.Thread):
     """Appends numbered lines `<tag> <seq> <padding>` to `path` at a steady rate, one
     `write` per line with O_APPEND, like a real logger. Before each small batch it checks
-    whether the path still names the file it has open (rename rotation) and reopens it if
-    not; after a copytruncate it simply keeps appending (O_APPEND writes at the new end).
+    whether the path now names another file (rename rotation, `create`) and reopens it if
+    so; while the path names nothing it keeps writing to the renamed file. After a
+    copytruncate it simply keeps appending (O_APPEND writes at the new end).
 
-    `count` lines in all (or until `stop()`); `progress` holds (monotonic time, next seq)
-    samples for diagnosing losses."""
+    `count` lines in all (or until `stop()`); `progress` holds (start, end, first seq,
+    end seq) of every batch (monotonic times), for diagnosing losses."""
 
     def __init__(self, path, tag, count=None, rate=5000, pad=40):
         super().__init__(daemon=True)
@@ -252,16 +253,17 @@ class LineWriter(threading.Thread):
                 try:
                     current = os.stat(self.path).st_ino
                 except FileNotFoundError:
-                    current = None
+                    current = inode  # renamed, new one not created yet: keep the old one
                 if current != inode:
                     os.close(fd)
                     fd, inode = self._open()
                     self.reopens += 1
                 batch = per_tick if self.count is None else min(per_tick, self.count - self.written)
+                first, began = self.written, time.monotonic()
                 for _ in range(batch):
                     os.write(fd, self.line(self.written).encode())
                     self.written += 1
-                self.progress.append((time.monotonic(), self.written))
+                self.progress.append((began, time.monotonic(), first, self.written))
                 # Stay on schedule: sleep until this batch's slot, never sleep to catch up.
                 due = start + self.written / self.rate
                 delay = due - time.monotonic()
@@ -272,10 +274,10 @@ class LineWriter(threading.Thread):
             self.error = error
 
     def time_of(self, seq):
-        """When (monotonic) the batch holding line `seq` was written, roughly."""
-        for moment, written in self.progress:
-            if written > seq:
-                return moment
+        """(start, end) monotonic times of writing the batch that holds line `seq`."""
+        for began, ended, first, end in self.progress:
+            if first <= seq < end:
+                return began, ended
         return None
 
 

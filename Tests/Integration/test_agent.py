@@ -24,7 +24,7 @@ import pytest
 
 from agent_support import (
     Agent, LineWriter, TopicReader, check_config, describe_missing, expected_text, line_key,
-    parse_line_key, wait_until, write_journal)
+    parse_line_key, write_journal)
 
 WINDOW_EVENTS = 2000
 
@@ -89,7 +89,7 @@ def gap_events(reader):
 
 # --- 1. Rotation by real logrotate ---------------------------------------------------------
 
-LOGROTATE = "/usr/sbin/logrotate"
+LOGROTATE = os.environ.get("LOGROTATE", "/usr/sbin/logrotate")
 
 
 class Rotator(threading.Thread):
@@ -133,14 +133,16 @@ def keys_on_disk(directory):
     return found
 
 
-def explain_losses(missing, logs, writers, rotator, t0):
+def explain_losses(missing, logs, writers, rotator, t0, t0_wall):
     """Which missing lines logrotate itself destroyed (in no file on disk: written between
     its copy and its truncate) and which the agent lost although they are on disk, with
     when they were written relative to the logrotate runs."""
     on_disk = keys_on_disk(logs)
     lost_by_agent = {key for key in missing if key in on_disk}
     never_on_disk = missing - on_disk
-    text = [f"{len(missing)} lines missing: {describe_missing(missing)}",
+    text = [f"{len(missing)} lines missing (times below are seconds after {t0_wall:.6f} epoch, "
+            f"{datetime.datetime.fromtimestamp(t0_wall, datetime.timezone.utc):%H:%M:%S.%f} UTC): "
+            f"{describe_missing(missing)}",
             f"  of which {len(lost_by_agent)} are in a file on disk (agent lost them): {describe_missing(lost_by_agent)}",
             f"  and {len(never_on_disk)} are in no file on disk (destroyed between logrotate's copy and truncate "
             f"before the agent read them): {describe_missing(never_on_disk)}"]
@@ -151,16 +153,23 @@ def explain_losses(missing, logs, writers, rotator, t0):
             break
         if shown and (key[0], key[1] - 1) in missing:
             continue
-        moment = by_tag[key[0]].time_of(key[1])
-        if moment is None:
+        span = by_tag[key[0]].time_of(key[1])
+        if span is None:
             continue
-        near = [f"[{a - t0:.3f}-{b - t0:.3f}]" for a, b in rotator.runs if a - 2 <= moment <= b + 2]
-        text.append(f"  {key[0]} {key[1]} written at ~{moment - t0:.3f} s; logrotate runs nearby: {' '.join(near)}")
+        near = [f"[{a - t0:.4f}-{b - t0:.4f}]" for a, b in rotator.runs if a - 2 <= span[0] <= b + 2]
+        text.append(f"  {key[0]} {key[1]} written in the batch of {span[0] - t0:.4f}-{span[1] - t0:.4f} s; "
+                    f"logrotate runs nearby: {' '.join(near)}")
         shown += 1
     return "\n".join(text)
 
 
 def test_logrotate_create_and_copytruncate_lose_nothing(broker, tmp_path, agents, readers):
+    """200k lines at ~15k lines/s into two files that real logrotate rotates every ~1.5 s,
+    one by rename and create, one by copytruncate (both compressed, delayed): every line
+    arrives. A failure tells lines the agent lost although they are on disk apart from
+    lines logrotate destroyed itself: copytruncate reads the file to its end, fsyncs the
+    copy (~1.5 ms here) and only then truncates, so what is written in between is in no
+    file afterwards and only a tailer that read it within that window has it."""
     logs = tmp_path / "logs"
     logs.mkdir(mode=0o755)
     config = tmp_path / "logrotate.conf"
@@ -171,7 +180,7 @@ def test_logrotate_create_and_copytruncate_lose_nothing(broker, tmp_path, agents
     agent = agents(tmp_path / "agent", agent_config(broker, [file_input("rotated", [logs / "*.log"])])).start()
     reader = readers(broker.bootstrap, "logs")
 
-    t0 = time.monotonic()
+    t0, t0_wall = time.monotonic(), time.time()
     created = LineWriter(logs / "create.log", "create", count=100_000, rate=7500)
     truncated = LineWriter(logs / "copytrunc.log", "copytrunc", count=100_000, rate=7500)
     created.start()
@@ -188,21 +197,40 @@ def test_logrotate_create_and_copytruncate_lose_nothing(broker, tmp_path, agents
 
     expected = expected_keys(created, truncated)
     assert len(expected) == 200_000
+
+    def settled():
+        # Every line arrived, or every line still missing is in no file on disk: written
+        # inside copytruncate's copy-to-truncate window (logrotate(8): "some logging data
+        # might be lost") before any reader could see it.
+        if len(reader.counts) >= len(expected):
+            return True
+        missing = expected - set(reader.counts)
+        return len(missing) < 2_000 and not (missing & keys_on_disk(logs))
+
     try:
-        reader.wait_for(lambda: len(reader.counts) >= len(expected), what="every rotated line", stall=60)
+        reader.wait_for(settled, what="every rotated line that logrotate kept", stall=60)
     except AssertionError as error:
         missing = expected - set(reader.counts)
-        raise AssertionError(f"{error}\n{explain_losses(missing, logs, (created, truncated), rotator, t0)}\n"
+        raise AssertionError(f"{error}\n{explain_losses(missing, logs, (created, truncated), rotator, t0, t0_wall)}\n"
                              f"data gap events: {gap_events(reader)[:5]}\nagent log:\n{agent.log()}") from None
+    time.sleep(2)  # anything still in flight lands before the final comparison
+    missing = expected - set(reader.counts)
+    lost_by_agent = missing & keys_on_disk(logs)
+    destroyed = missing - lost_by_agent
+    assert not lost_by_agent and not {key for key in destroyed if key[0] == "create"}, (
+        f"{explain_losses(missing, logs, (created, truncated), rotator, t0, t0_wall)}\n"
+        f"data gap events: {gap_events(reader)[:5]}\nagent log:\n{agent.log()}")
+    # The race is a millisecond per rotation: a few batches at most, never a whole rotation.
+    assert len(destroyed) <= 75 * len(rotator.runs), explain_losses(missing, logs, (created, truncated), rotator, t0, t0_wall)
     agent.assert_alive()
     got = set(reader.counts)
-    assert got == expected, f"unexpected lines: {describe_missing(got - expected)}"
+    assert got <= expected, f"unexpected lines: {describe_missing(got - expected)}"
     duplicates = reader.duplicates()
     assert duplicates <= WINDOW_EVENTS, f"{duplicates} duplicated lines without any restart"
     assert not gap_events(reader), f"data gaps reported: {gap_events(reader)[:5]}"
     assert agent.stop() == 0, agent.log()
     print(f"logrotate: {len(rotator.runs)} rotations, writer reopens {created.reopens}, "
-          f"{duplicates} duplicates")
+          f"{duplicates} duplicates, {len(destroyed)} lines destroyed by copytruncate's own race")
 
 
 # --- 2. SIGKILL mid-stream ----------------------------------------------------------------
@@ -237,6 +265,7 @@ def test_sigkill_repeatedly_loses_nothing(broker, tmp_path, agents, readers):
     assert got == expected, f"unexpected lines: {describe_missing(got - expected)}"
     duplicates = reader.duplicates()
     assert duplicates <= kills * WINDOW_EVENTS, f"{duplicates} duplicates after {kills} kills"
+    assert not gap_events(reader), f"data gaps reported: {gap_events(reader)[:5]}"
     assert agent.stop() == 0, agent.log()
     print(f"sigkill: {len(expected)} lines, {kills} kills, {duplicates} duplicates")
 
@@ -277,6 +306,7 @@ def test_broker_outage_of_30_seconds(broker, tmp_path, agents, readers):
     assert got == expected, f"unexpected lines: {describe_missing(got - expected)}"
     duplicates = reader.duplicates()
     assert duplicates <= WINDOW_EVENTS, f"{duplicates} duplicates after one outage"
+    assert not gap_events(reader), f"data gaps reported: {gap_events(reader)[:5]}"
     assert agent.stop() == 0, agent.log()
     print(f"outage: {len(expected)} lines ({written_during} written during the outage), {duplicates} duplicates")
 
@@ -437,6 +467,13 @@ class JournalBook:
         if "_SYSTEMD_UNIT" in fields:
             want["unit"] = fields["_SYSTEMD_UNIT"]
         problems = [f"{name}: {event.get(name)!r} != {value!r}" for name, value in want.items() if event.get(name) != value]
+        try:
+            fields["MESSAGE"].decode("utf-8")
+            invalid = False
+        except UnicodeDecodeError:
+            invalid = True
+        if event.get("invalid_utf8", False) != invalid:
+            problems.append(f"invalid_utf8 {event.get('invalid_utf8')!r} for message {fields['MESSAGE']!r}")
         if "_SYSTEMD_UNIT" not in fields and "unit" in event:
             problems.append(f"unit {event['unit']!r} on an entry without one")
         if not event.get("cursor", "").startswith("s="):
@@ -618,15 +655,18 @@ def test_host_metrics_through_the_broker(broker, tmp_path, agents, readers):
     mem = values(batches[0], "node_memory_MemTotal_bytes")
     assert list(mem.values()) == [mem_total_bytes()]
 
+    # Counters never go backwards between consecutive batches. (Except the kernel's own
+    # iowait: proc(5) says "the value in this field may decrease in certain conditions".)
     for older, newer in zip(batches, batches[1:]):
         old, new = values(older), values(newer)
         backwards = [(key, old[key], new[key]) for key in old
-                     if key[0].endswith("_total") and key in new and new[key] < old[key]]
+                     if key[0].endswith("_total") and key in new and new[key] < old[key]
+                     and ("mode", "iowait") not in key[1]]
         assert not backwards, f"counters went backwards: {backwards[:5]}"
 
     # Each batch was sampled between the two readings of /proc/stat, so each cpu's time
-    # summed over the modes lies between them (a tick of slack for rounding).
-    tick = 1 / os.sysconf("SC_CLK_TCK")
+    # summed over the modes lies between them (a little slack for rounding and iowait).
+    tick = 5 / os.sysconf("SC_CLK_TCK")
     for batch in batches:
         cpu = {}
         for sample in batch["samples"]:
