@@ -10,6 +10,21 @@ import pytest
 from conftest import run
 
 CODECS = ["none", "gzip", "snappy", "lz4", "zstd"]
+CODEC_IDS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
+
+
+def stored_codecs(data_dir, topic):
+    """The compression codec of every batch stored for `topic` (attributes & 7, read from
+    the segment files), so a client that quietly sends uncompressed is caught."""
+    codecs = []
+    for segment in sorted((data_dir / f"{topic}-0").glob("*.log")):
+        data = segment.read_bytes()
+        position = 0
+        while position + 61 <= len(data):
+            length = int.from_bytes(data[position + 8:position + 12], "big")
+            codecs.append(int.from_bytes(data[position + 21:position + 23], "big") & 7)
+            position += 12 + length
+    return codecs
 
 
 def produce(bootstrap, topic, lines, *options):
@@ -37,6 +52,10 @@ def test_produce_each_codec_and_acks(broker, codec, acks):
     produce(broker.bootstrap, topic, lines, "-z", codec, "-X", f"acks={acks}")
     got = consume(broker.bootstrap, topic, "-o", "beginning", fmt="%o %s\\n")
     assert got == [f"{i} {line}" for i, line in enumerate(lines)]
+    # librdkafka really compressed (it silently sends uncompressed when it thinks the
+    # broker cannot take the codec).
+    codecs = stored_codecs(broker.data_dir, topic)
+    assert codecs and set(codecs) == {CODEC_IDS[codec]}, codecs
 
 
 def test_idempotent_producer(broker):

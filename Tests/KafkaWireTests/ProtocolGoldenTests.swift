@@ -83,6 +83,26 @@ import Testing
         #expect(bytes == expected)
     }
 
+    @Test func produceV0ToV2LayoutsAreReadAndAnswered() throws {
+        // v2 request: no transactional id; acks 1, timeout 1000, topic "t" partition 0, 3 bytes.
+        let request: [UInt8] = [0, 1, 0, 0, 0x03, 0xE8, 0, 0, 0, 1, 0, 1, 0x74, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3]
+        let decoded = try Self.decode(request) { try ProduceRequest(from: &$0, version: 2) }
+        #expect(decoded.transactionalId == nil && decoded.acks == 1 && decoded.timeoutMs == 1000)
+        #expect(decoded.topics.first?.partitions.first?.records == [1, 2, 3])
+
+        let response = ProduceResponse(topics: [.init(name: "t", partitions: [.init(index: 0, errorCode: .corruptMessage)])])
+        let partition: [UInt8] = [0, 0, 0, 1, 0, 1, 0x74, 0, 0, 0, 1, 0, 0, 0, 0, 0, 2] + [UInt8](repeating: 0xFF, count: 8)
+        var v0: [UInt8] = []
+        response.encode(into: &v0, version: 0)
+        #expect(v0 == partition)  // no log append time, no throttle time
+        var v1: [UInt8] = []
+        response.encode(into: &v1, version: 1)
+        #expect(v1 == partition + [0, 0, 0, 0])
+        var v2: [UInt8] = []
+        response.encode(into: &v2, version: 2)
+        #expect(v2 == partition + [UInt8](repeating: 0xFF, count: 8) + [0, 0, 0, 0])
+    }
+
     @Test func metadataResponseV0AndV4() {
         let response = MetadataResponse(
             brokers: [.init(nodeId: 0, host: "h", port: 9092)], clusterId: "c", controllerId: 0,

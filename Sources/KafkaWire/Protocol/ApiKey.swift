@@ -23,7 +23,10 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
     /// The versions this broker accepts.
     public var supportedVersions: ClosedRange<Int16> {
         switch self {
-        case .produce: 3...7
+        // From v0 although only RecordBatch v2 (v3+) is stored: librdkafka up to 2.11 checks
+        // "Produce v0 supported" before it compresses with gzip, snappy or lz4, and sends
+        // uncompressed otherwise. Older versions' message sets are refused per partition.
+        case .produce: 0...7
         case .fetch: 4...11
         case .listOffsets: 1...5
         case .metadata: 0...4

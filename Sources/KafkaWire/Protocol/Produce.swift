@@ -1,4 +1,6 @@
-/// Produce (key 0), v3–7. Each partition carries its records as one RecordBatch v2.
+/// Produce (key 0), v0–7. From v3 each partition carries one RecordBatch v2; v0–v2
+/// (no transactional id) carry legacy message sets, which are decoded here and refused
+/// per partition by batch validation (magic 0/1).
 public struct ProduceRequest: Sendable, Equatable {
     public struct PartitionData: Sendable, Equatable {
         public var index: Int32
@@ -14,7 +16,7 @@ public struct ProduceRequest: Sendable, Equatable {
     public var topics: [TopicData]
 
     public init(from reader: inout ByteReader, version: Int16) throws {
-        transactionalId = try reader.readNullableString()
+        transactionalId = version >= 3 ? try reader.readNullableString() : nil
         acks = try reader.readInt16()
         timeoutMs = try reader.readInt32()
         topics = try reader.readArray(minimumElementSize: 6) { reader in
@@ -52,10 +54,10 @@ public struct ProduceResponse: Sendable, Equatable {
                 bytes.appendInt32(partition.index)
                 bytes.appendInt16(partition.errorCode.rawValue)
                 bytes.appendInt64(partition.baseOffset)
-                bytes.appendInt64(-1)  // log_append_time_ms: CreateTime topics
+                if version >= 2 { bytes.appendInt64(-1) }  // log_append_time_ms: CreateTime topics
                 if version >= 5 { bytes.appendInt64(partition.logStartOffset) }
             }
         }
-        bytes.appendInt32(0)  // throttle_time_ms comes last in Produce
+        if version >= 1 { bytes.appendInt32(0) }  // throttle_time_ms comes last in Produce
     }
 }
