@@ -14,6 +14,8 @@ Each measurement runs RUNS times; the median is printed. Needs release builds:
   swift build -c release --product sluice --static-swift-stdlib
   swift build -c release --product sluice-agent --static-swift-stdlib
 Usage: Benchmarks/agent-throughput.py [SIZE_MIB=1024] [RUNS=3] [ENTRIES=200000]
+With COMPARE_CODECS="gzip:1 zstd:1 lz4" it also runs the tail measurement once more per
+codec (codec:level) and prints lines/s and the bytes the broker stored.
 """
 import os
 import random
@@ -107,9 +109,9 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def start_agent(work, inputs):
+def start_agent(work, inputs, kafka_extra=""):
     config = work / "agent.yml"
-    config.write_text(f"host: bench\nstate_dir: {work / 'state'}\nkafka: {{bootstrap: 127.0.0.1:{broker_port}}}\ninputs:\n{inputs}\n")
+    config.write_text(f"host: bench\nstate_dir: {work / 'state'}\nkafka: {{bootstrap: 127.0.0.1:{broker_port}{kafka_extra}}}\ninputs:\n{inputs}\n")
     return subprocess.Popen([str(AGENT), "--config", str(config)], stderr=open(work / "agent.log", "w"))
 
 
@@ -195,6 +197,27 @@ with tempfile.TemporaryDirectory(prefix="sluice-agent-bench.") as tmp:
         journal_agent.wait(timeout=60)
         broker.stop()
         print(f"run {run + 1}: " + ", ".join(f"{k}={v[-1]:.1f}" for k, v in results.items()), flush=True)
+
+    for spec in os.environ.get("COMPARE_CODECS", "").split():
+        codec, _, level = spec.partition(":")
+        work = base / f"codec-{codec}-{level}"
+        work.mkdir()
+        broker = Broker(work)
+        broker_port = broker.port
+        (work / "logs").mkdir()
+        os.link(data_file, work / "logs" / "input.log")
+        extra = f", compression: {codec}" + (f", compression_level: {level}" if level else "")
+        started = time.monotonic()
+        agent = start_agent(work, f"  - {{type: file, name: bench, paths: [{work}/logs/*.log], start_at: beginning}}", extra)
+        wait_for(broker, "logs", line_count, agent)
+        elapsed = time.monotonic() - started
+        cpu = cpu_seconds(agent.pid)
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(timeout=60)
+        stored = sum(p.stat().st_size for p in (work / "data" / "logs-0").glob("*.log"))
+        broker.stop()
+        print(f"codec {spec:8s}: {line_count / elapsed:10.0f} lines/s, agent {cpu / (byte_count / 2**30):5.1f} CPU s/GiB, "
+              f"stored {stored / 2**20:6.0f} MiB for {byte_count / 2**20:.0f} MiB of lines", flush=True)
 
 print()
 for key, label in [("lines_per_s", "tail throughput, lines/s"), ("mib_per_s", "tail throughput, MiB/s"),

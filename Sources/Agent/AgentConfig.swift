@@ -16,10 +16,12 @@ public struct AgentConfig: Sendable {
     public struct KafkaSettings: Sendable {
         /// `host:port[,host:port…]` of the Sluice appliance (or any Kafka cluster).
         public var bootstrap = "127.0.0.1:9092"
-        /// gzip (default), zstd, lz4, snappy or none.
-        public var compression = "gzip"
-        /// Codec level; gzip defaults to 1, which keeps up with ~100 MB/s per core
-        /// (level 6 manages ~36 MB/s and would make compression the bottleneck).
+        /// zstd (default), gzip, lz4, snappy or none. zstd level 1 stores log events as
+        /// small as gzip level 1 does at ~1.7x its speed (BENCHMARKS.md): librdkafka
+        /// compresses on one thread, so the codec sets the agent's ceiling.
+        public var compression = "zstd"
+        /// Codec level; zstd and gzip default to 1 (gzip 6 manages ~36 MB/s per core here
+        /// and would make compression the bottleneck), the others to their library default.
         public var compressionLevel: Int? = 1
         /// How long a partial batch may wait for more records (librdkafka linger.ms).
         public var lingerNanoseconds: UInt64 = 20_000_000
@@ -74,10 +76,10 @@ public struct AgentConfig: Sendable {
         kafka = KafkaSettings()
         if var section = try root.mapping("kafka") {
             kafka.bootstrap = try section.string("bootstrap") ?? kafka.bootstrap
-            kafka.compression = try section.string("compression", oneOf: ["gzip", "zstd", "lz4", "snappy", "none"]) ?? kafka.compression
+            kafka.compression = try section.string("compression", oneOf: ["zstd", "gzip", "lz4", "snappy", "none"]) ?? kafka.compression
             if section.has("compression_level") {
                 kafka.compressionLevel = try section.int("compression_level", range: -1...22)
-            } else if kafka.compression != "gzip" {
+            } else if kafka.compression != "gzip" && kafka.compression != "zstd" {
                 kafka.compressionLevel = nil
             }
             kafka.lingerNanoseconds = try section.duration("linger", range: 0...5_000_000_000) ?? kafka.lingerNanoseconds

@@ -31,7 +31,7 @@ import Testing
             """, source: "test.yml")
         #expect(config.host == "web-1")
         #expect(config.kafka.compression == "zstd")
-        #expect(config.kafka.compressionLevel == nil)
+        #expect(config.kafka.compressionLevel == 1)
         #expect(config.kafka.lingerNanoseconds == 5_000_000)
         #expect(config.delivery.windowBytes == 8 << 20)
         #expect(config.inputs.map(\.name) == ["app", "journald-1", "host_metrics-2"])
@@ -43,6 +43,16 @@ import Testing
         #expect(file.labels["service"] == "app")
         #expect(journal.maxPriority == 4)
         #expect(metrics.intervalNanoseconds == 15_000_000_000)
+    }
+
+    @Test func compressionDefaults() throws {
+        let minimal = try AgentConfig.parse(yaml: "inputs: [{type: host_metrics}]", source: "t")
+        #expect(minimal.kafka.compression == "zstd" && minimal.kafka.compressionLevel == 1)
+        #expect(minimal.kafka.acks == "all")
+        let lz4 = try AgentConfig.parse(yaml: "kafka: {compression: lz4}\ninputs: [{type: host_metrics}]", source: "t")
+        #expect(lz4.kafka.compressionLevel == nil)
+        let gzip = try AgentConfig.parse(yaml: "kafka: {compression: gzip}\ninputs: [{type: host_metrics}]", source: "t")
+        #expect(gzip.kafka.compressionLevel == 1)
     }
 
     @Test(arguments: [

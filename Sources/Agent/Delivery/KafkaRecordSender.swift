@@ -9,7 +9,7 @@ public final class KafkaRecordSender: RecordSender {
     public init(settings: AgentConfig.KafkaSettings, queuedBytes: Int, logger: Logger) throws {
         var config = KafkaProducerConfig(bootstrapServers: settings.bootstrap)
         config.acks = settings.acks
-        config.compression = KafkaCompression(rawValue: settings.compression) ?? .gzip
+        config.compression = KafkaCompression(rawValue: settings.compression) ?? .zstd
         config.compressionLevel = settings.compressionLevel
         config.lingerMilliseconds = Int(settings.lingerNanoseconds / 1_000_000)
         config.batchBytes = settings.batchBytes
