@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "AgentInputs", dependencies: ["SluiceModel", "CSystemd"]),
         // The agent's configuration, delivery, checkpoints and on-disk queue.
         .target(name: "Agent", dependencies: [
-            "AgentInputs", "KafkaClient", "SluiceModel", "CYAML",
+            "AgentInputs", "KafkaClient", "CRdKafka", "SluiceModel", "CYAML",
             .product(name: "Logging", package: "swift-log"),
         ]),
 

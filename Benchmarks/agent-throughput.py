@@ -115,6 +115,13 @@ def start_agent(work, inputs, kafka_extra=""):
     return subprocess.Popen([str(AGENT), "--config", str(config)], stderr=open(work / "agent.log", "w"))
 
 
+def settle():
+    """Lets the disk finish writing back earlier runs (gigabytes of log segments), so a
+    run is not measured against the previous one's writeback."""
+    os.sync()
+    time.sleep(3)
+
+
 def wait_for(broker, topic, count, agent, timeout=3600):
     deadline = time.monotonic() + timeout
     peak = 0.0
@@ -164,6 +171,7 @@ with tempfile.TemporaryDirectory(prefix="sluice-agent-bench.") as tmp:
         (work / "logs").mkdir()
         os.link(data_file, work / "logs" / "input.log")
 
+        settle()
         started = time.monotonic()
         agent = start_agent(work, f"  - {{type: file, name: bench, paths: [{work}/logs/*.log], start_at: beginning}}")
         wait_for(broker, "logs", line_count, agent)
@@ -189,6 +197,7 @@ with tempfile.TemporaryDirectory(prefix="sluice-agent-bench.") as tmp:
         idle.send_signal(signal.SIGTERM)
         idle.wait(timeout=60)
 
+        settle()
         started = time.monotonic()
         journal_agent = start_agent(work, f"  - {{type: journald, name: bench-journal, directory: {journal_dir}, start_at: beginning}}")
         wait_for(broker, "logs", line_count + entries, journal_agent)
@@ -207,6 +216,7 @@ with tempfile.TemporaryDirectory(prefix="sluice-agent-bench.") as tmp:
         (work / "logs").mkdir()
         os.link(data_file, work / "logs" / "input.log")
         extra = f", compression: {codec}" + (f", compression_level: {level}" if level else "")
+        settle()
         started = time.monotonic()
         agent = start_agent(work, f"  - {{type: file, name: bench, paths: [{work}/logs/*.log], start_at: beginning}}", extra)
         wait_for(broker, "logs", line_count, agent)

@@ -58,6 +58,8 @@ public final class AgentRuntime: Sendable {
         await writer.value
         shipper.writeCheckpoint()
         shipper.sender.close()
+        // Closing flushes: what was acknowledged meanwhile is saved too.
+        shipper.writeCheckpoint()
         logger.info("agent stopped")
     }
 }

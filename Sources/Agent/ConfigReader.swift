@@ -134,12 +134,15 @@ struct ConfigReader {
     static func parseDuration(_ text: String) -> UInt64? {
         let trimmed = text.trimmingWhitespace
         let units: [(String, Double)] = [("ms", 1e6), ("us", 1e3), ("ns", 1), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
-        for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
-            guard let number = Double(trimmed.dropLast(suffix.count)), number >= 0, number.isFinite else { return nil }
+        func nanoseconds(_ number: Double?, _ scale: Double) -> UInt64? {
+            // Checked before converting: UInt64(_:) traps on values it cannot hold.
+            guard let number, number >= 0, number.isFinite, number * scale < 1.8e19 else { return nil }
             return UInt64(number * scale)
         }
-        guard let seconds = Double(trimmed), seconds >= 0, seconds.isFinite else { return nil }
-        return UInt64(seconds * 1e9)
+        for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
+            return nanoseconds(Double(trimmed.dropLast(suffix.count)), scale)
+        }
+        return nanoseconds(Double(trimmed), 1e9)
     }
 
     static func formatDuration(_ nanoseconds: UInt64) -> String {
@@ -151,7 +154,8 @@ struct ConfigReader {
         let trimmed = text.trimmingWhitespace
         let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1)]
         for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
-            guard let number = Double(trimmed.dropLast(suffix.count).trimmingWhitespace), number >= 0 else { return nil }
+            guard let number = Double(trimmed.dropLast(suffix.count).trimmingWhitespace), number >= 0, number.isFinite,
+                  number * Double(scale) < 9.2e18 else { return nil }
             return Int(number * Double(scale))
         }
         return Int(trimmed)

@@ -3,6 +3,7 @@ import Dispatch
 import Glibc
 import Logging
 import SluiceModel
+import Synchronization
 
 /// `sluice-agent`: the shipper installed on every server. Tails files and journald and
 /// samples host metrics into a Sluice appliance (or any Kafka cluster), without loss.
@@ -116,15 +117,34 @@ enum AgentCommand {
     }
 }
 
-/// SIGTERM and SIGINT start a clean shutdown (flush, save checkpoints) instead of killing.
+/// SIGTERM and SIGINT start a clean shutdown (flush, save checkpoints) instead of killing;
+/// a second one exits at once (what was not saved is sent again after the restart).
 final class ShutdownSignals {
     private let sources: [any DispatchSourceSignal]
+    private let received = Received()
+
+    final class Received: Sendable {
+        let count = Mutex(0)
+    }
 
     init(_ handler: @escaping @Sendable (String) -> Void) {
+        let received = received
         sources = [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")].map { number, name in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { handler(name) }
+            source.setEventHandler {
+                let count = received.count.withLock { count in
+                    count += 1
+                    return count
+                }
+                if count == 1 {
+                    handler(name)
+                } else {
+                    var bytes = Array("sluice-agent: second \(name); exiting now\n".utf8)
+                    _ = write(2, &bytes, bytes.count)
+                    _exit(130)
+                }
+            }
             source.resume()
             return source
         }

@@ -8,6 +8,7 @@ final class FakeSender: RecordSender {
     private struct State {
         var delivered: [OutgoingRecord] = []
         var refuseNext = 0
+        var rejectLargerThan = Int.max
         var holding = false
         var held: [CheckedContinuation<Void, Never>] = []
         var closed = false
@@ -15,7 +16,7 @@ final class FakeSender: RecordSender {
 
     private let state = Mutex(State())
 
-    func send(_ records: [OutgoingRecord]) async -> [String?] {
+    func send(_ records: [OutgoingRecord]) async -> [SendOutcome] {
         let hold = state.withLock { $0.holding }
         if hold {
             await withCheckedContinuation { continuation in
@@ -31,12 +32,15 @@ final class FakeSender: RecordSender {
         }
         return state.withLock { state in
             records.map { record in
+                if record.value.count > state.rejectLargerThan {
+                    return .permanent("MESSAGE_TOO_LARGE from the fake broker")
+                }
                 if state.refuseNext > 0 {
                     state.refuseNext -= 1
-                    return "refused by the fake broker"
+                    return .retriable("refused by the fake broker")
                 }
                 state.delivered.append(record)
-                return nil
+                return .acknowledged
             }
         }
     }
@@ -52,6 +56,9 @@ final class FakeSender: RecordSender {
     }
 
     func refuse(next count: Int) { state.withLock { $0.refuseNext = count } }
+
+    /// Records larger than this are refused for good, like a broker's MESSAGE_TOO_LARGE.
+    func rejectLarger(than bytes: Int) { state.withLock { $0.rejectLargerThan = bytes } }
 
     /// Holds every send until `release()`: the broker is unreachable.
     func hold() { state.withLock { $0.holding = true } }

@@ -94,10 +94,14 @@ public final class DiskQueue: Sendable {
             withUnsafeBytes(of: sum.littleEndian) { frame.append(contentsOf: $0) }
             frame.append(contentsOf: payload)
 
-            if state.segments.isEmpty || state.segments[state.segments.count - 1].bytes + frame.count > segmentBytes || state.activeFD < 0 {
+            let lastIsEmpty = state.segments.last.map { $0.records.isEmpty } ?? false
+            let needsNew = state.segments.isEmpty
+                || (!lastIsEmpty && state.segments[state.segments.count - 1].bytes + frame.count > segmentBytes)
+            if needsNew || state.activeFD < 0 {
                 if state.activeFD >= 0 { close(state.activeFD) }
-                let needsNew = state.segments.isEmpty || state.segments[state.segments.count - 1].bytes + frame.count > segmentBytes
+                state.activeFD = -1
                 if needsNew {
+                    // An empty last segment is reused (never a second segment of the same name).
                     state.segments.append(Segment(firstSequence: state.nextSequence, records: [], bytes: 0))
                 }
                 let path = directory + "/" + Self.name(state.segments[state.segments.count - 1].firstSequence)
@@ -105,18 +109,23 @@ public final class DiskQueue: Sendable {
                 guard state.activeFD >= 0 else { throw AgentConfigError("cannot open \(path): \(String(cString: strerror(errno)))") }
                 if needsNew { Self.syncDirectory(directory) }
             }
+            let known = off_t(state.segments[state.segments.count - 1].bytes)
+            func fail(_ what: String) -> AgentConfigError {
+                let reason = String(cString: strerror(errno))
+                // Cut what a failed append may have left, so offsets and file agree again.
+                _ = ftruncate(state.activeFD, known)
+                return AgentConfigError("cannot \(what) the queue in \(directory): \(reason)")
+            }
             var written = 0
             while written < frame.count {
                 let result = frame.withUnsafeBytes { write(state.activeFD, $0.baseAddress! + written, $0.count - written) }
                 if result < 0 {
                     if errno == EINTR { continue }
-                    throw AgentConfigError("cannot append to the queue in \(directory): \(String(cString: strerror(errno)))")
+                    throw fail("append to")
                 }
                 written += result
             }
-            guard fdatasync(state.activeFD) == 0 else {
-                throw AgentConfigError("cannot sync the queue in \(directory): \(String(cString: strerror(errno)))")
-            }
+            guard fdatasync(state.activeFD) == 0 else { throw fail("sync") }
             let last = state.segments.count - 1
             state.segments[last].records.append((state.segments[last].bytes + 12, payload.count))
             state.segments[last].bytes += frame.count

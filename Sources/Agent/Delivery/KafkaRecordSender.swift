@@ -1,3 +1,4 @@
+import CRdKafka
 import KafkaClient
 import Logging
 
@@ -26,12 +27,26 @@ public final class KafkaRecordSender: RecordSender {
         producer = try KafkaProducer(config: config)
     }
 
-    public func send(_ records: [OutgoingRecord]) async -> [String?] {
+    public func send(_ records: [OutgoingRecord]) async -> [SendOutcome] {
         let messages = records.map {
             KafkaOutgoingMessage(topic: $0.topic, key: $0.key, value: $0.value, timestampMilliseconds: $0.timestampMilliseconds)
         }
-        return await producer.send(messages).map { report in report.error.map { "\($0)" } }
+        return await producer.send(messages).map { report in
+            guard let error = report.error else { return .acknowledged }
+            return Self.permanentCodes.contains(error.code) ? .permanent("\(error)") : .retriable("\(error)")
+        }
     }
+
+    /// Errors that sending again cannot cure: MSG_SIZE_TOO_LARGE (10, from librdkafka or
+    /// the broker), INVALID_ARG (-186), a value larger than the whole queue (QUEUE_FULL,
+    /// -184, which the producer reports only in that case since it waits out a merely
+    /// full queue), and the broker's TOPIC_EXCEPTION (17), RECORD_LIST_TOO_LARGE (18) and
+    /// INVALID_RECORD (87).
+    static let permanentCodes: Set<Int32> = [
+        RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE.rawValue, RD_KAFKA_RESP_ERR__INVALID_ARG.rawValue,
+        RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue, RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION.rawValue,
+        RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE.rawValue, RD_KAFKA_RESP_ERR_INVALID_RECORD.rawValue,
+    ]
 
     public func close() {
         producer.close()

@@ -13,11 +13,21 @@ public struct OutgoingRecord: Sendable {
     }
 }
 
+/// What became of one record.
+public enum SendOutcome: Sendable, Equatable {
+    case acknowledged
+    /// Worth sending again (the broker was unreachable, a leader moved, a timeout).
+    case retriable(String)
+    /// Will never be accepted as it is (too large for the broker or the client, refused
+    /// as invalid): sending it again would block its stream forever.
+    case permanent(String)
+}
+
 /// Whatever delivers records: librdkafka in the agent (`KafkaRecordSender`), an
 /// in-memory fake in unit tests.
 public protocol RecordSender: Sendable {
-    /// Returns when every record has an outcome: nil for acknowledged, or why not.
-    func send(_ records: [OutgoingRecord]) async -> [String?]
+    /// Returns when every record has an outcome, in the records' order.
+    func send(_ records: [OutgoingRecord]) async -> [SendOutcome]
     /// Stops the sender; outstanding records end with an error.
     func close()
 }

@@ -51,7 +51,9 @@ public final class Shipper: Sendable {
         return true
     }
 
-    /// Sends until every record is acknowledged.
+    /// Sends until every record is acknowledged. A record the broker can never accept is
+    /// replaced by a data-gap event saying so (same topic and key), which is sent instead:
+    /// its stream moves on, and the loss is visible, never silent.
     private func deliver(_ records: [OutgoingRecord]) async {
         var pending = records
         var attempt = 0
@@ -60,9 +62,18 @@ public final class Shipper: Sendable {
             var failed: [OutgoingRecord] = []
             var firstError: String?
             for (record, outcome) in zip(pending, outcomes) {
-                if let outcome {
+                switch outcome {
+                case .acknowledged:
+                    continue
+                case .retriable(let reason):
                     failed.append(record)
-                    if firstError == nil { firstError = outcome }
+                    if firstError == nil { firstError = reason }
+                case .permanent(let reason):
+                    counters.add(.dataGaps)
+                    counters.add(.dataGapBytes, record.value.count)
+                    logger.error("broker will never accept a record; sending a data-gap event in its place", metadata: [
+                        "bytes": "\(record.value.count)", "topic": "\(record.topic)", "error": "\(reason)"])
+                    failed.append(Self.gapEvent(replacing: record, reason: reason))
                 }
             }
             if failed.isEmpty { return }
@@ -73,6 +84,17 @@ public final class Shipper: Sendable {
             try? await Task.sleep(nanoseconds: retryBackoffNanoseconds * UInt64(min(attempt, 30)))
             pending = failed
         }
+    }
+
+    static func gapEvent(replacing record: OutgoingRecord, reason: String) -> OutgoingRecord {
+        let event = LogEvent(
+            timestamp: Timestamp(nanosecondsSinceEpoch: record.timestampMilliseconds * 1_000_000),
+            host: String(decoding: record.key, as: UTF8.self), source: "agent",
+            message: Array("data gap: a record of \(record.value.count) bytes was refused for good (\(reason))".utf8),
+            fields: [LogField("event", .string("data_gap")), LogField("gap_bytes", .int(Int64(record.value.count))),
+                     LogField("reason", .string(reason))])
+        return OutgoingRecord(topic: record.topic, key: record.key, value: event.encodeJSON(),
+                              timestampMilliseconds: record.timestampMilliseconds)
     }
 
     /// Batches handed to the sender and not yet acknowledged.

@@ -125,6 +125,7 @@ final class FileSource {
         }
         guard file.identity == entry.identity else { return } // replaced between scan and open; next scan sees it
         var start: Int64 = 0
+        var newContent = false
         if case .file(let saved)? = shipper.checkpoints.saved(key) {
             let size = file.status()?.size ?? 0
             if saved.fingerprint.length <= Int(size), matchesFingerprint(file, saved.fingerprint) {
@@ -132,17 +133,22 @@ final class FileSource {
                     start = saved.offset
                 } else {
                     // Truncated while the agent was stopped.
-                    await recoverTruncated(path: entry.path, position: saved, truncatedFile: file)
+                    guard await recoverTruncated(path: entry.path, position: saved, truncatedFile: file) else { return }
+                    newContent = true
                 }
             } else {
                 // Same inode, other content: rewritten (copytruncate) while stopped.
-                await recoverTruncated(path: entry.path, position: saved, truncatedFile: file)
+                guard await recoverTruncated(path: entry.path, position: saved, truncatedFile: file) else { return }
+                newContent = true
             }
         } else if !firstScanDone && !ranBefore && config.startAt == .end {
             start = file.status()?.size ?? 0
         }
         file.restart(at: start)
-        if start > 0 && shipper.checkpoints.saved(key) == nil {
+        if newContent {
+            shipper.checkpoints.advance(key, to: .file(FilePosition(path: entry.path, offset: 0, fingerprint: file.fingerprint,
+                                                                   size: file.lastObservedSize)))
+        } else if start > 0 && shipper.checkpoints.saved(key) == nil {
             // Skipped by start_at: remember that, or a restart would read it from the start.
             shipper.checkpoints.advance(key, to: .file(FilePosition(path: entry.path, offset: start, fingerprint: file.fingerprint,
                                                                    size: file.lastObservedSize)))
@@ -196,8 +202,11 @@ final class FileSource {
         do {
             status = try file.read(maxBytes: chunkBytes, now: now, into: &lines)
         } catch {
-            logger.error("cannot read file; letting it go", metadata: ["file": "\(file.path)", "error": "\(error)"])
-            await release(file, now: now)
+            // Closed but not finished: its checkpoint stays, so a restart (or the next scan,
+            // if it is still under a matching path) resumes where acknowledged.
+            logger.error("cannot read file; closing it", metadata: ["file": "\(file.path)", "error": "\(error)"])
+            files[file.identity] = nil
+            encoders[file.identity] = nil
             return true
         }
         var worked = false
@@ -205,8 +214,12 @@ final class FileSource {
         case .truncated:
             let emitted = file.readOffset - file.unemittedBytes
             let position = FilePosition(path: file.path, offset: emitted, fingerprint: file.fingerprint, size: file.lastObservedSize)
-            await recoverTruncated(path: file.path, position: position, truncatedFile: file)
+            guard await recoverTruncated(path: file.path, position: position, truncatedFile: file) else { return true }
             file.restart(at: 0)
+            // Queued behind what is in flight: once that is acknowledged, the checkpoint names
+            // the new content, so a restart neither recovers nor reports this truncation again.
+            shipper.checkpoints.advance(.file(input: config.name, identity: file.identity), to: .file(FilePosition(
+                path: file.path, offset: 0, fingerprint: file.fingerprint, size: file.lastObservedSize)))
             return true
         case .data(let count):
             worked = count > 0
@@ -223,8 +236,10 @@ final class FileSource {
             }
         }
         if !lines.isEmpty {
-            await ship(lines, of: file)
             worked = true
+            // Not shipped (shutting down): keep the file and its checkpoint; it is read
+            // again after the restart.
+            guard await ship(lines, of: file) else { return true }
         }
         if finished {
             await release(file, now: now)
@@ -234,8 +249,8 @@ final class FileSource {
     }
 
     /// Ships lines in batches of at most a quarter of the delivery window, so that a
-    /// large read cannot slip past the window in one piece.
-    private func ship(_ lines: [FramedLine], of file: TailedFile) async {
+    /// large read cannot slip past the window in one piece. False when shutdown stopped it.
+    private func ship(_ lines: [FramedLine], of file: TailedFile) async -> Bool {
         let window = shipper.window
         let maxEvents = max(1, window.maxEvents / 4)
         let maxBytes = max(1, window.maxBytes / 4)
@@ -247,9 +262,10 @@ final class FileSource {
                 bytes += lines[end].bytes.count
                 end += 1
             }
-            guard await shipBatch(lines[start..<end], of: file) else { return }
+            guard await shipBatch(lines[start..<end], of: file) else { return false }
             start = end
         }
+        return true
     }
 
     private func shipBatch(_ lines: ArraySlice<FramedLine>, of file: TailedFile) async -> Bool {
@@ -283,36 +299,49 @@ final class FileSource {
     /// The file at `path` lost its content past `position.offset` (copytruncate). Reads
     /// the rest from the rotated copy beside it when there is one; otherwise reports a gap
     /// for the bytes known to be lost.
-    private func recoverTruncated(path: String, position: FilePosition, truncatedFile: TailedFile) async {
+    /// False when shutdown interrupted it (nothing more may be assumed done).
+    @discardableResult
+    private func recoverTruncated(path: String, position: FilePosition, truncatedFile: TailedFile) async -> Bool {
         let now = monotonicNanoseconds()
         if let copyPath = Self.copy(of: path, fingerprint: position.fingerprint, atLeast: position.offset, excluding: truncatedFile.identity),
            let copy = try? TailedFile(path: copyPath, offset: position.offset, maxLineBytes: config.maxLineBytes,
                                       multiline: makeJoiner(), chunkBytes: chunkBytes, now: now) {
             // Read the copy's remainder as events of the truncated file (its offsets are the old content's).
             while true {
+                if Task.isCancelled { return false }
                 var lines: [FramedLine] = []
-                guard let status = try? copy.read(maxBytes: chunkBytes, now: now, into: &lines) else { break }
+                let status: TailedFile.ReadStatus
+                do { status = try copy.read(maxBytes: chunkBytes, now: now, into: &lines) } catch {
+                    let lost = (copy.status()?.size ?? copy.readOffset) - copy.readOffset
+                    await reportGap(path: path, bytes: max(lost, 1), reason: "rotated copy \(copyPath) unreadable: \(error)")
+                    return true
+                }
                 if case .data = status {} else {
                     copy.flushPending(now: now, endOfInput: true, into: &lines)
-                    if !lines.isEmpty { await shipRecovered(lines, path: path, position: position, identity: truncatedFile.identity) }
+                    if !lines.isEmpty {
+                        guard await shipRecovered(lines, path: path, position: position, identity: truncatedFile.identity) else { return false }
+                    }
                     break
                 }
-                if !lines.isEmpty { await shipRecovered(lines, path: path, position: position, identity: truncatedFile.identity) }
+                if !lines.isEmpty {
+                    guard await shipRecovered(lines, path: path, position: position, identity: truncatedFile.identity) else { return false }
+                }
             }
             logger.info("file was truncated; read its unread end from the rotated copy", metadata: [
                 "file": "\(path)", "copy": "\(copyPath)", "from_offset": "\(position.offset)"])
-            return
+            return true
         }
         let lost = position.size - position.offset
         if lost > 0 {
             await reportGap(path: path, bytes: lost, reason: "file truncated before it was read to its end")
         }
+        return true
     }
 
     /// Recovered lines go out in the truncated file's stream with positions in its old
     /// content (old fingerprint), so its checkpoint cannot pass them before they are
     /// acknowledged, and a restart in between recovers from the copy again.
-    private func shipRecovered(_ lines: [FramedLine], path: String, position: FilePosition, identity: FileIdentity) async {
+    private func shipRecovered(_ lines: [FramedLine], path: String, position: FilePosition, identity: FileIdentity) async -> Bool {
         let encoder = FileEventEncoder(host: host, path: path, labels: config.labels)
         let timestamp = currentTimestamp()
         let key = Array(host.utf8)
@@ -322,7 +351,7 @@ final class FileSource {
         }
         var advanced = position
         advanced.offset = lines.last!.endOffset
-        await shipper.ship(records, key: .file(input: config.name, identity: identity), position: .file(advanced))
+        return await shipper.ship(records, key: .file(input: config.name, identity: identity), position: .file(advanced))
     }
 
     /// A data gap: counted, logged, and sent as an event of source `agent`.

@@ -83,7 +83,9 @@ final class HostMetricsSource: Sendable {
                 logger.warning("metric queue full; dropped the oldest batches", metadata: ["batches": "\(dropped)"])
             }
         } catch {
-            logger.error("cannot queue metric batch", metadata: ["error": "\(error)"])
+            counters.add(.metricBatchesDropped)
+            counters.add(.dataGaps)
+            logger.error("cannot queue metric batch; it is lost", metadata: ["error": "\(error)"])
         }
         queued.raise()
     }
@@ -101,10 +103,27 @@ final class HostMetricsSource: Sendable {
                 return OutgoingRecord(topic: config.topic, key: hostKey, value: Array(item.payload.dropFirst(8)),
                                       timestampMilliseconds: milliseconds)
             }
-            let outcomes = await shipper.sender.send(records)
-            if let error = outcomes.compactMap({ $0 }).first {
-                counters.add(.sendFailures)
-                logger.warning("metric batches refused; sending again", metadata: ["error": "\(error)"])
+            // The send waits as long as the broker is away; shutdown must not (the batches
+            // stay queued on disk and go out after the restart).
+            let sender = shipper.sender
+            guard let outcomes = await unlessCancelled({ await sender.send(records) }) else { return }
+            var retry = false
+            for (record, outcome) in zip(records, outcomes) {
+                switch outcome {
+                case .acknowledged:
+                    continue
+                case .retriable(let reason):
+                    counters.add(.sendFailures)
+                    logger.warning("metric batches refused; sending again", metadata: ["error": "\(reason)"])
+                    retry = true
+                case .permanent(let reason):
+                    // Never acceptable as is (too large): skipped, and counted as a gap.
+                    counters.add(.dataGaps)
+                    counters.add(.dataGapBytes, record.value.count)
+                    logger.error("metric batch refused for good; skipping it", metadata: ["error": "\(reason)"])
+                }
+            }
+            if retry {
                 try? await Task.sleep(nanoseconds: config.intervalNanoseconds)
                 continue
             }

@@ -47,7 +47,7 @@ final class JournaldSource {
             do {
                 let reader = try JournalReader(location: location, filter: filter)
                 if reader.hasJournal {
-                    try position(reader)
+                    try await position(reader)
                     logger.info("reading \(location)")
                     try await follow(reader)
                     return
@@ -65,17 +65,35 @@ final class JournaldSource {
         }
     }
 
-    private func position(_ reader: JournalReader) throws {
+    private func position(_ reader: JournalReader) async throws {
+        let ranBefore = shipper.checkpoints.saved(.input(config.name)) != nil
+        defer { if !ranBefore { shipper.checkpoints.advance(.input(config.name), to: .started) } }
         if case .journal(let cursor)? = shipper.checkpoints.saved(key) {
             if try reader.seek(afterCursor: cursor) { return }
-            // The entry is gone (vacuumed): start from the oldest left rather than skip any.
-            logger.warning("saved journal cursor not found; reading from the oldest entry", metadata: ["cursor": "\(cursor)"])
-            try reader.seekHead()
-        } else if config.startAt == .beginning {
+            // The entry is gone (vacuumed while the agent was stopped): read on from the
+            // first entry after it, and say that some may be missing.
+            logger.warning("saved journal cursor not found; entries may have been vacuumed before they were read",
+                           metadata: ["cursor": "\(cursor)"])
+            await reportGap("the saved journal cursor is gone (journal vacuumed or rotated away while the agent was stopped)")
+        } else if config.startAt == .beginning || ranBefore {
+            // Ran before without a cursor: the journal was empty then, so all of it is new.
             try reader.seekHead()
         } else {
             try reader.seekTail()
+            // Remember where "the end" was, or a restart before the first entry would skip
+            // whatever arrived in between.
+            if let cursor = reader.positionCursor() { shipper.checkpoints.advance(key, to: .journal(cursor: cursor)) }
         }
+    }
+
+    private func reportGap(_ reason: String) async {
+        counters.add(.dataGaps)
+        let timestamp = currentTimestamp()
+        let event = LogEvent(timestamp: timestamp, host: host, source: "agent", message: Array("data gap: \(reason)".utf8),
+                             fields: [LogField("event", .string("data_gap")), LogField("input", .string(config.name))],
+                             labels: config.labels)
+        await shipper.ship([OutgoingRecord(topic: config.topic, key: Array(host.utf8), value: event.encodeJSON(),
+                                           timestampMilliseconds: timestamp.millisecondsSinceEpoch)], key: nil, position: nil)
     }
 
     private func follow(_ reader: JournalReader) async throws {
@@ -84,6 +102,10 @@ final class JournaldSource {
         let hostKey = Array(host.utf8)
         while !Task.isCancelled {
             let batch = try reader.next(maxEntries: maxEntriesPerBatch)
+            if batch.unreadable > 0 {
+                logger.warning("journal entries could not be read (corrupt); skipped", metadata: ["entries": "\(batch.unreadable)"])
+                await reportGap("\(batch.unreadable) journal entries could not be read (corrupt) and were skipped")
+            }
             if !batch.entries.isEmpty, let cursor = batch.lastCursor {
                 counters.add(.journalEntries, batch.entries.count)
                 let records = batch.entries.map { entry in
@@ -91,7 +113,22 @@ final class JournaldSource {
                                    value: entry.logEvent(host: host, labels: config.labels).encodeJSON(),
                                    timestampMilliseconds: entry.realtime.millisecondsSinceEpoch)
                 }
-                guard await shipper.ship(records, key: key, position: .journal(cursor: cursor)) else { return }
+                // Sub-batches of at most a quarter window each; only the last carries the cursor
+                // (a restart in between re-reads the whole read, which is at-least-once).
+                let window = shipper.window
+                var start = 0
+                while start < records.count {
+                    var end = start
+                    var bytes = 0
+                    while end < records.count && end - start < max(1, window.maxEvents / 4)
+                            && (bytes < window.maxBytes / 4 || end == start) {
+                        bytes += records[end].value.count
+                        end += 1
+                    }
+                    let position: CheckpointValue? = end == records.count ? .journal(cursor: cursor) : nil
+                    guard await shipper.ship(Array(records[start..<end]), key: key, position: position) else { return }
+                    start = end
+                }
                 unsavedCursor = nil
             } else if let cursor = batch.lastCursor {
                 unsavedCursor = cursor

@@ -30,7 +30,8 @@ public final class TailedFile {
     /// caller's decision, see `read`).
     public init(path: String, offset: Int64, maxLineBytes: Int, multiline: MultilineJoiner?,
                 chunkBytes: Int = 256 * 1024, now: UInt64) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        // Symlinks are followed (Kubernetes' /var/log/containers): identity is the target's.
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw InputError("cannot open \(path): \(String(cString: strerror(errno)))") }
         var status = stat()
         guard fstat(fd, &status) == 0 else {

@@ -85,6 +85,12 @@ public final class JournalReader: @unchecked Sendable {
         }
     }
 
+    /// The cursor of the entry the reader stands on (after `seekTail`, the newest one), or
+    /// nil when it stands on none (an empty journal, or before the head).
+    public func positionCursor() -> String? {
+        try? currentCursor()
+    }
+
     /// Positions so that `next` returns the entry after the cursor's, and says whether that
     /// entry was found (confirmed with `sd_journal_test_cursor`).
     ///
