@@ -25,18 +25,16 @@ public final class AgentRuntime: Sendable {
         // Build every input first, so a bad one fails the start rather than half the agent.
         var runners: [@Sendable () async -> Void] = []
         for input in config.inputs {
+            let context = SourceContext(input: input.name, host: config.host, shipper: shipper, counters: counters, logger: logger)
             switch input {
             case .file(let fileConfig):
-                let source = try UncheckedBox(FileSource(config: fileConfig, host: config.host, shipper: shipper,
-                                                         counters: counters, logger: logger))
+                let source = try UncheckedBox(FileSource(config: fileConfig, context: context))
                 runners.append { await source.value.run() }
             case .journald(let journalConfig):
-                let source = try UncheckedBox(JournaldSource(config: journalConfig, host: config.host, shipper: shipper,
-                                                             counters: counters, logger: logger))
+                let source = try UncheckedBox(JournaldSource(config: journalConfig, context: context))
                 runners.append { await source.value.run() }
             case .hostMetrics(let metricsConfig):
-                let source = try HostMetricsSource(config: metricsConfig, host: config.host, stateDirectory: config.stateDirectory,
-                                                   shipper: shipper, counters: counters, logger: logger)
+                let source = try HostMetricsSource(config: metricsConfig, context: context, stateDirectory: config.stateDirectory)
                 runners.append { await source.run() }
             }
         }

@@ -17,10 +17,11 @@ import SluiceModel
 /// Not thread-safe: one task runs it.
 final class FileSource {
     let config: FileInputConfig
-    let host: String
-    let shipper: Shipper
-    let counters: AgentCounters
-    let logger: Logger
+    let context: SourceContext
+    private var host: String { context.host }
+    private var shipper: Shipper { context.shipper }
+    private var counters: AgentCounters { context.counters }
+    private var logger: Logger { context.logger }
     private let discovery: FileDiscovery
     private let watcher = FileWatcher()
     private let multilinePattern: Regex<AnyRegexOutput>?
@@ -33,14 +34,9 @@ final class FileSource {
     private var ranBefore = false
     private let chunkBytes = 256 * 1024
 
-    init(config: FileInputConfig, host: String, shipper: Shipper, counters: AgentCounters, logger: Logger) throws {
+    init(config: FileInputConfig, context: SourceContext) throws {
         self.config = config
-        self.host = host
-        self.shipper = shipper
-        self.counters = counters
-        var logger = logger
-        logger[metadataKey: "input"] = "\(config.name)"
-        self.logger = logger
+        self.context = context
         discovery = FileDiscovery(include: config.paths, exclude: config.exclude)
         multilinePattern = try config.multiline.map { try Regex($0.startPattern) }
     }
@@ -251,19 +247,8 @@ final class FileSource {
     /// Ships lines in batches of at most a quarter of the delivery window, so that a
     /// large read cannot slip past the window in one piece. False when shutdown stopped it.
     private func ship(_ lines: [FramedLine], of file: TailedFile) async -> Bool {
-        let window = shipper.window
-        let maxEvents = max(1, window.maxEvents / 4)
-        let maxBytes = max(1, window.maxBytes / 4)
-        var start = 0
-        while start < lines.count {
-            var end = start
-            var bytes = 0
-            while end < lines.count && end - start < maxEvents && (bytes < maxBytes || end == start) {
-                bytes += lines[end].bytes.count
-                end += 1
-            }
-            guard await shipBatch(lines[start..<end], of: file) else { return false }
-            start = end
+        for slice in context.windowSlices(count: lines.count, bytes: { lines[$0].bytes.count }) {
+            guard await shipBatch(lines[slice], of: file) else { return false }
         }
         return true
     }
@@ -354,19 +339,9 @@ final class FileSource {
         return await shipper.ship(records, key: .file(input: config.name, identity: identity), position: .file(advanced))
     }
 
-    /// A data gap: counted, logged, and sent as an event of source `agent`.
     private func reportGap(path: String, bytes: Int64, reason: String) async {
-        counters.add(.dataGaps)
-        counters.add(.dataGapBytes, Int(bytes))
-        logger.warning("data gap", metadata: ["file": "\(path)", "bytes": "\(bytes)", "reason": "\(reason)"])
-        let timestamp = currentTimestamp()
-        let event = LogEvent(timestamp: timestamp, host: host, source: "agent",
-                             message: Array("data gap: \(bytes) bytes of \(path) were not read (\(reason))".utf8),
-                             fields: [LogField("event", .string("data_gap")), LogField("file", .string(path)),
-                                      LogField("gap_bytes", .int(bytes)), LogField("input", .string(config.name))],
-                             labels: config.labels)
-        await shipper.ship([OutgoingRecord(topic: config.topic, key: Array(host.utf8), value: event.encodeJSON(),
-                                           timestampMilliseconds: timestamp.millisecondsSinceEpoch)], key: nil, position: nil)
+        await context.reportGap("\(bytes) bytes of \(path) were not read (\(reason))", bytes: bytes, topic: config.topic,
+                                labels: config.labels, fields: [LogField("file", .string(path))])
     }
 
     private func makeJoiner() -> MultilineJoiner? {

@@ -10,24 +10,19 @@ import Synchronization
 /// oldest are dropped and counted as a data gap.
 final class HostMetricsSource: Sendable {
     let config: HostMetricsInputConfig
-    let host: String
-    let shipper: Shipper
-    let counters: AgentCounters
-    let logger: Logger
+    let context: SourceContext
+    private var host: String { context.host }
+    private var shipper: Shipper { context.shipper }
+    private var counters: AgentCounters { context.counters }
+    private var logger: Logger { context.logger }
     let queue: DiskQueue
     private let collector: HostMetricsCollector
     private let queued = AsyncSignal()
     private let reportedFailures = Mutex<Set<String>>([])
 
-    init(config: HostMetricsInputConfig, host: String, stateDirectory: String, shipper: Shipper,
-         counters: AgentCounters, logger: Logger) throws {
+    init(config: HostMetricsInputConfig, context: SourceContext, stateDirectory: String) throws {
         self.config = config
-        self.host = host
-        self.shipper = shipper
-        self.counters = counters
-        var logger = logger
-        logger[metadataKey: "input"] = "\(config.name)"
-        self.logger = logger
+        self.context = context
         queue = try DiskQueue(directory: stateDirectory + "/queue-" + config.name, maxBytes: config.queueMaxBytes)
         collector = HostMetricsCollector(procRoot: config.procRoot, sysRoot: config.sysRoot)
     }

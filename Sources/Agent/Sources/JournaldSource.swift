@@ -11,24 +11,20 @@ import SluiceModel
 /// Not thread-safe: one task runs it.
 final class JournaldSource {
     let config: JournaldInputConfig
-    let host: String
-    let shipper: Shipper
-    let counters: AgentCounters
-    let logger: Logger
+    let context: SourceContext
+    private var host: String { context.host }
+    private var shipper: Shipper { context.shipper }
+    private var counters: AgentCounters { context.counters }
+    private var logger: Logger { context.logger }
     private let location: JournalLocation
     private let filter: JournalFilter
     private let maxEntriesPerBatch = 2000
     private let idleSleepNanoseconds: UInt64 = 200_000_000
     private let reopenIntervalNanoseconds: UInt64 = 10_000_000_000
 
-    init(config: JournaldInputConfig, host: String, shipper: Shipper, counters: AgentCounters, logger: Logger) throws {
+    init(config: JournaldInputConfig, context: SourceContext) throws {
         self.config = config
-        self.host = host
-        self.shipper = shipper
-        self.counters = counters
-        var logger = logger
-        logger[metadataKey: "input"] = "\(config.name)"
-        self.logger = logger
+        self.context = context
         if let directory = config.directory {
             location = .directory(directory)
         } else if let files = config.files {
@@ -87,13 +83,7 @@ final class JournaldSource {
     }
 
     private func reportGap(_ reason: String) async {
-        counters.add(.dataGaps)
-        let timestamp = currentTimestamp()
-        let event = LogEvent(timestamp: timestamp, host: host, source: "agent", message: Array("data gap: \(reason)".utf8),
-                             fields: [LogField("event", .string("data_gap")), LogField("input", .string(config.name))],
-                             labels: config.labels)
-        await shipper.ship([OutgoingRecord(topic: config.topic, key: Array(host.utf8), value: event.encodeJSON(),
-                                           timestampMilliseconds: timestamp.millisecondsSinceEpoch)], key: nil, position: nil)
+        await context.reportGap(reason, bytes: nil, topic: config.topic, labels: config.labels)
     }
 
     private func follow(_ reader: JournalReader) async throws {
@@ -115,19 +105,9 @@ final class JournaldSource {
                 }
                 // Sub-batches of at most a quarter window each; only the last carries the cursor
                 // (a restart in between re-reads the whole read, which is at-least-once).
-                let window = shipper.window
-                var start = 0
-                while start < records.count {
-                    var end = start
-                    var bytes = 0
-                    while end < records.count && end - start < max(1, window.maxEvents / 4)
-                            && (bytes < window.maxBytes / 4 || end == start) {
-                        bytes += records[end].value.count
-                        end += 1
-                    }
-                    let position: CheckpointValue? = end == records.count ? .journal(cursor: cursor) : nil
-                    guard await shipper.ship(Array(records[start..<end]), key: key, position: position) else { return }
-                    start = end
+                for slice in context.windowSlices(count: records.count, bytes: { records[$0].value.count }) {
+                    let position: CheckpointValue? = slice.upperBound == records.count ? .journal(cursor: cursor) : nil
+                    guard await shipper.ship(Array(records[slice]), key: key, position: position) else { return }
                 }
                 unsavedCursor = nil
             } else if let cursor = batch.lastCursor {
