@@ -118,13 +118,16 @@ enum AgentCommand {
 }
 
 /// SIGTERM and SIGINT start a clean shutdown (flush, save checkpoints) instead of killing;
-/// a second one exits at once (what was not saved is sent again after the restart).
+/// another one more than a second later exits at once (what was not saved is sent again
+/// after the restart). Signals within that second count as one: a Ctrl-C in a shell often
+/// reaches the agent both directly and through a wrapper script.
 final class ShutdownSignals {
     private let sources: [any DispatchSourceSignal]
     private let received = Received()
 
     final class Received: Sendable {
-        let count = Mutex(0)
+        /// When the first signal arrived (monotonic nanoseconds).
+        let first = Mutex<UInt64?>(nil)
     }
 
     init(_ handler: @escaping @Sendable (String) -> Void) {
@@ -133,13 +136,16 @@ final class ShutdownSignals {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
-                let count = received.count.withLock { count in
-                    count += 1
-                    return count
+                var spec = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &spec)
+                let now = UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+                let first = received.first.withLock { first -> UInt64? in
+                    defer { if first == nil { first = now } }
+                    return first
                 }
-                if count == 1 {
+                if first == nil {
                     handler(name)
-                } else {
+                } else if now - first! > 1_000_000_000 {
                     var bytes = Array("sluice-agent: second \(name); exiting now\n".utf8)
                     _ = write(2, &bytes, bytes.count)
                     _exit(130)
