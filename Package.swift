@@ -55,6 +55,8 @@ let package = Package(
             "AgentInputs", "KafkaClient", "CRdKafka", "SluiceModel", "CYAML",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The processing pipeline inside `sluice serve`: log parsers so far. No Foundation.
+        .target(name: "Pipeline", dependencies: ["SluiceModel"]),
 
         // MARK: Executables (composition roots only)
         .executableTarget(name: "sluice", dependencies: [
@@ -88,6 +90,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "AgentInputsTests", dependencies: ["AgentInputs", "SluiceModel", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "SluiceModel"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "AgentInputs", "KafkaClient", "SluiceModel", "TestSupport"]),
         // A child process for the crash test: appends, fsyncs, reports, and gets SIGKILLed.
         .executableTarget(

@@ -1,0 +1,48 @@
+/// The fields a parser extracted, in the order they appear in the line: order matters
+/// to people reading an event, and a list is cheaper than a dictionary for the handful
+/// of fields a log line has. Duplicate names are kept; lookups take the last one, as
+/// JSON decoders do.
+public struct ParsedFields: Sendable, Equatable, RandomAccessCollection, ExpressibleByDictionaryLiteral {
+    /// One named value.
+    public struct Field: Sendable, Equatable {
+        public var name: String
+        public var value: FieldValue
+
+        public init(_ name: String, _ value: FieldValue) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public private(set) var fields: [Field]
+
+    public init() { fields = [] }
+
+    public init(_ fields: [Field]) { self.fields = fields }
+
+    public init(dictionaryLiteral elements: (String, FieldValue)...) {
+        fields = elements.map { Field($0.0, $0.1) }
+    }
+
+    public var startIndex: Int { fields.startIndex }
+    public var endIndex: Int { fields.endIndex }
+    public subscript(position: Int) -> Field { fields[position] }
+
+    /// The last value named `name`, or nil.
+    public subscript(name: String) -> FieldValue? {
+        fields.last { $0.name == name }?.value
+    }
+
+    public mutating func append(_ name: String, _ value: FieldValue) {
+        fields.append(Field(name, value))
+    }
+
+    /// The last value whose name is one of `names` (compared ignoring ASCII case), trying
+    /// the names in order: `level` wins over `severity`.
+    func first(namedIgnoringCase names: [String]) -> FieldValue? {
+        for name in names {
+            if let field = fields.last(where: { $0.name.lowercased() == name }) { return field.value }
+        }
+        return nil
+    }
+}
