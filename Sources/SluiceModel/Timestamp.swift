@@ -121,6 +121,8 @@ public struct Timestamp: Sendable, Hashable, Comparable {
             return nil
         }
         guard index == b.count else { return nil }
+        // Int64 nanoseconds reach from 1677-09-21 to 2262-04-11; outside that, no instant.
+        guard (1678...2261).contains(year) else { return nil }
         let days = Self.daysSinceEpoch(year: year, month: Int(month), day: Int(day))
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
         nanosecondsSinceEpoch = seconds * 1_000_000_000 + nanos
