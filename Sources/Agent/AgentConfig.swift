@@ -64,7 +64,7 @@ public struct AgentConfig: Sendable {
     }
 
     public static func load(path: String) throws -> AgentConfig {
-        guard let bytes = readWholeFile(path) else {
+        guard let bytes = AgentFiles.readWholeFile(path) else {
             throw AgentConfigError("cannot read \(path): \(String(cString: strerror(errno)))")
         }
         return try parse(yaml: String(decoding: bytes, as: UTF8.self), source: path)
@@ -277,23 +277,5 @@ public struct HostMetricsInputConfig: Sendable {
         queueMaxBytes = try reader.bytes("queue_max_bytes", range: (64 << 10)...(1 << 40)) ?? queueMaxBytes
         procRoot = try reader.string("proc_root") ?? procRoot
         sysRoot = try reader.string("sys_root") ?? sysRoot
-    }
-}
-
-/// The whole file, or nil with errno set.
-func readWholeFile(_ path: String) -> [UInt8]? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var result: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-    while true {
-        let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-        if got < 0 {
-            if errno == EINTR { continue }
-            return nil
-        }
-        if got == 0 { return result }
-        result.append(contentsOf: chunk[0..<got])
     }
 }

@@ -92,7 +92,6 @@ public final class CheckpointStore: Sendable {
         var changed = false
         var releasableBytes = 0
         var releasableEvents = 0
-        var writes = 0
     }
 
     private let state: Mutex<State>
@@ -102,10 +101,10 @@ public final class CheckpointStore: Sendable {
     /// Opens the checkpoint file in `directory` (creating the folder), reading what is
     /// there. A damaged file is an error: starting over would re-send or skip data.
     public init(directory: String) throws {
-        try Self.makeDirectory(directory)
+        try AgentFiles.makeDirectory(directory)
         path = directory + "/checkpoints"
         var initial = State()
-        if let bytes = readWholeFile(path) {
+        if let bytes = AgentFiles.readWholeFile(path) {
             initial.saved = try Self.decode(bytes, path: path)
         } else if errno != ENOENT {
             throw AgentConfigError("cannot read \(path): \(String(cString: strerror(errno)))")
@@ -206,14 +205,6 @@ public final class CheckpointStore: Sendable {
         }
     }
 
-    /// Batches registered but not yet acknowledged, over all streams.
-    public var unacknowledgedBatches: Int {
-        state.withLock { $0.streams.values.reduce(0) { $0 + $1.pending.filter { !$0.acknowledged }.count } }
-    }
-
-    /// How many times the file was written (for tests and the agent's own metrics).
-    public var writes: Int { state.withLock { $0.writes } }
-
     private static func store(_ stream: Stream, key: CheckpointKey, in state: inout State) {
         if stream.finishing && stream.pending.isEmpty {
             state.streams[key] = nil
@@ -237,7 +228,7 @@ public final class CheckpointStore: Sendable {
         }
         guard let snapshot else { return (0, 0) }
         do {
-            try Self.writeAtomically(Self.encode(snapshot.saved), to: path)
+            try AgentFiles.writeAtomically(Self.encode(snapshot.saved), to: path)
         } catch {
             state.withLock { state in
                 state.changed = true
@@ -246,7 +237,6 @@ public final class CheckpointStore: Sendable {
             }
             throw error
         }
-        state.withLock { $0.writes += 1 }
         return (snapshot.bytes, snapshot.events)
     }
 
@@ -343,50 +333,5 @@ public final class CheckpointStore: Sendable {
             }
         }
         return out
-    }
-
-    // MARK: Durable writes
-
-    static func makeDirectory(_ directory: String) throws {
-        var partial = directory.hasPrefix("/") ? "" : "."
-        for component in directory.split(separator: "/") {
-            partial += "/" + component
-            if mkdir(partial, 0o750) != 0 && errno != EEXIST {
-                throw AgentConfigError("cannot create \(partial): \(String(cString: strerror(errno)))")
-            }
-        }
-    }
-
-    /// Temporary file, fsync, rename over the old one, fsync the folder.
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw AgentConfigError("cannot write \(temporary): \(String(cString: strerror(errno)))") }
-        var written = 0
-        while written < bytes.count {
-            let result = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            if result < 0 {
-                if errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
-                close(fd)
-                throw AgentConfigError("cannot write \(temporary): \(reason)")
-            }
-            written += result
-        }
-        guard fdatasync(fd) == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw AgentConfigError("cannot sync \(temporary): \(reason)")
-        }
-        close(fd)
-        guard rename(temporary, path) == 0 else {
-            throw AgentConfigError("cannot rename \(temporary): \(String(cString: strerror(errno)))")
-        }
-        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        let directoryFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directoryFD >= 0 {
-            fsync(directoryFD)
-            close(directoryFD)
-        }
     }
 }

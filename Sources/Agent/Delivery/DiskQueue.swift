@@ -38,15 +38,15 @@ public final class DiskQueue: Sendable {
         self.directory = directory
         self.maxBytes = maxBytes
         self.segmentBytes = min(segmentBytes, max(maxBytes / 4, 4096))
-        try CheckpointStore.makeDirectory(directory)
+        try AgentFiles.makeDirectory(directory)
         var initial = State()
-        if let bytes = readWholeFile(directory + "/head"), let head = UInt64(String(decoding: bytes, as: UTF8.self).trimmingWhitespace.filter { $0 != "\n" }) {
+        if let bytes = AgentFiles.readWholeFile(directory + "/head"), let head = UInt64(String(decoding: bytes, as: UTF8.self).trimmingWhitespace.filter { $0 != "\n" }) {
             initial.head = head
         }
         for name in Self.segmentNames(in: directory) {
             guard let first = UInt64(name.dropLast(4)) else { continue }
             let path = directory + "/" + name
-            guard let bytes = readWholeFile(path) else { continue }
+            guard let bytes = AgentFiles.readWholeFile(path) else { continue }
             var segment = Segment(firstSequence: first, records: [], bytes: 0)
             var offset = 0
             while offset + 12 <= bytes.count {
@@ -107,7 +107,7 @@ public final class DiskQueue: Sendable {
                 let path = directory + "/" + Self.name(state.segments[state.segments.count - 1].firstSequence)
                 state.activeFD = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
                 guard state.activeFD >= 0 else { throw AgentConfigError("cannot open \(path): \(String(cString: strerror(errno)))") }
-                if needsNew { Self.syncDirectory(directory) }
+                if needsNew { AgentFiles.syncDirectory(directory) }
             }
             let known = off_t(state.segments[state.segments.count - 1].bytes)
             func fail(_ what: String) -> AgentConfigError {
@@ -196,14 +196,7 @@ public final class DiskQueue: Sendable {
     }
 
     static func segmentNames(in directory: String) -> [String] {
-        guard let handle = opendir(directory) else { return [] }
-        defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasSuffix(".seg") && name.count == 24 { names.append(name) }
-        }
-        return names.sorted()
+        AgentFiles.entryNames(in: directory).filter { $0.hasSuffix(".seg") && $0.count == 24 }.sorted()
     }
 
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
@@ -211,14 +204,6 @@ public final class DiskQueue: Sendable {
     }
 
     static func writeHead(_ head: UInt64, directory: String) throws {
-        try CheckpointStore.writeAtomically(Array("\(head)\n".utf8), to: directory + "/head")
-    }
-
-    static func syncDirectory(_ directory: String) {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 {
-            fsync(fd)
-            close(fd)
-        }
+        try AgentFiles.writeAtomically(Array("\(head)\n".utf8), to: directory + "/head")
     }
 }

@@ -41,9 +41,6 @@ final class FileSource {
         multilinePattern = try config.multiline.map { try Regex($0.startPattern) }
     }
 
-    /// Files open now (for tests and status).
-    var openFiles: Int { files.count }
-
     func run() async {
         ranBefore = shipper.checkpoints.saved(.input(config.name)) != nil
         if !watcher.usesInotify {
@@ -357,26 +354,16 @@ final class FileSource {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
-    /// Regular files in the same folder as `path` (rotated copies live there).
+    /// Paths in the same folder as `path` (rotated copies live there).
     static func siblings(of path: String) -> [String] {
         let directory = directory(of: path)
-        guard let handle = opendir(directory) else { return [] }
-        defer { closedir(handle) }
-        var result: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name == "." || name == ".." { continue }
-            result.append(directory == "/" ? "/" + name : directory + "/" + name)
-        }
-        return result
+        return AgentFiles.entryNames(in: directory).map { directory == "/" ? "/" + $0 : directory + "/" + $0 }
     }
 
     static func sibling(of path: String, withIdentity identity: FileIdentity) -> String? {
         siblings(of: path).first { candidate in
             var status = stat()
-            return stat(candidate, &status) == 0 && UInt64(status.st_dev) == identity.device && UInt64(status.st_ino) == identity.inode
+            return stat(candidate, &status) == 0 && FileIdentity(status) == identity
         }
     }
 
@@ -387,7 +374,7 @@ final class FileSource {
         for candidate in siblings(of: path) where candidate != path {
             var status = stat()
             guard stat(candidate, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, Int64(status.st_size) >= offset,
-                  !(UInt64(status.st_dev) == identity.device && UInt64(status.st_ino) == identity.inode) else { continue }
+                  FileIdentity(status) != identity else { continue }
             let fd = Glibc.open(candidate, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { continue }
             let matches = fingerprint.matches(fd: fd)

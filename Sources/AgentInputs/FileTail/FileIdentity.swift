@@ -12,7 +12,7 @@ public struct FileIdentity: Sendable, Hashable, CustomStringConvertible {
         self.inode = inode
     }
 
-    init(_ status: stat) {
+    public init(_ status: stat) {
         device = UInt64(status.st_dev)
         inode = UInt64(status.st_ino)
     }
