@@ -1,8 +1,10 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Layers, lowest first; every arrow points down this list:
 //   appliance: C system libraries → Compression → KafkaWire → CommitLog → Broker → sluice
+//   logs:      SluiceModel → Pipeline, LogQL, LogStore (→ Compression, CommitLog) → Processors (→ Broker)
+//              → HTTPAPI (Hummingbird) → sluice
 //   agent:     SluiceModel → AgentInputs (CSystemd) + KafkaClient (CRdKafka) → Agent → sluice-agent
 // ARCHITECTURE.md draws the same map.
 let package = Package(
@@ -20,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Without its default traits: no swift-configuration, no full Foundation.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: C libraries (Debian packages installed by scripts/run and scripts/test)
@@ -55,12 +60,29 @@ let package = Package(
             "AgentInputs", "KafkaClient", "CRdKafka", "SluiceModel", "CYAML",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // The processing pipeline inside `sluice serve`: log parsers so far. No Foundation.
+        // The processing pipeline inside `sluice serve`: parsers and steps, no I/O. No Foundation.
         .target(name: "Pipeline", dependencies: ["SluiceModel"]),
+        // The LogQL subset: parser with positioned errors, evaluation over a LogEntrySource.
+        .target(name: "LogQL", dependencies: ["SluiceModel"]),
+        // The indexed log store: time-partitioned compressed parts, per-block index.
+        .target(name: "LogStore", dependencies: ["SluiceModel", "Compression", "CommitLog"]),
+        // Processors running inside `sluice serve`: consume topics, run pipelines, index.
+        .target(name: "Processors", dependencies: [
+            "Pipeline", "LogStore", "Broker", "CommitLog", "KafkaWire", "Compression", "SluiceModel",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // The HTTP API (Loki's log API, export, health, metrics) on Hummingbird.
+        .target(name: "HTTPAPI", dependencies: [
+            "LogQL", "LogStore", "Processors", "Pipeline", "Compression", "SluiceModel",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // MARK: Executables (composition roots only)
         .executableTarget(name: "sluice", dependencies: [
-            "SluiceModel", "Broker",
+            "SluiceModel", "Broker", "Pipeline", "LogQL", "LogStore", "Processors", "HTTPAPI",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -91,6 +113,15 @@ let package = Package(
         ]),
         .testTarget(name: "AgentInputsTests", dependencies: ["AgentInputs", "SluiceModel", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "SluiceModel"]),
+        .testTarget(name: "LogQLTests", dependencies: ["LogQL", "SluiceModel", "TestSupport"]),
+        .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "SluiceModel", "TestSupport"]),
+        .testTarget(name: "ProcessorsTests", dependencies: [
+            "Processors", "Pipeline", "LogStore", "Broker", "SluiceModel", "TestSupport",
+        ]),
+        .testTarget(name: "HTTPAPITests", dependencies: [
+            "HTTPAPI", "LogQL", "LogStore", "Processors", "SluiceModel", "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "AgentInputs", "KafkaClient", "SluiceModel", "TestSupport"]),
         // A child process for the crash test: appends, fsyncs, reports, and gets SIGKILLed.
         .executableTarget(

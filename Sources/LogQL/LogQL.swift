@@ -1,0 +1,1 @@
+// The LogQL subset (SPEC §4). See Sources/LogQL/*.swift.

@@ -1,0 +1,1 @@
+// The indexed log store. See Sources/LogStore/*.swift.

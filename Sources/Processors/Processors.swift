@@ -1,0 +1,1 @@
+// Processors inside sluice serve.

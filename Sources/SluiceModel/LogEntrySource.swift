@@ -1,0 +1,89 @@
+/// What a log query asks of storage: streams matching every matcher, entries with
+/// `start <= timestamp < end`, visited in `LogEntry.precedes` order (or its reverse).
+public struct LogScan: Sendable {
+    public enum Direction: String, Sendable { case forward, backward }
+
+    public var matchers: [LabelMatcher]
+    public var start: Timestamp
+    public var end: Timestamp
+    public var direction: Direction
+    /// Byte strings every returned line must contain (from `|=` filters). Storage may use
+    /// them to skip blocks whose token index rules them out; it may also return entries
+    /// that do not contain them: the query applies its filters again.
+    public var requiredSubstrings: [[UInt8]]
+    /// Whether the visitor reads `line` and `metadata`. Metric queries without filters or
+    /// parsers only count and measure, so storage can skip decompressing line bytes; it
+    /// must still fill `lineLength`.
+    public var needsLines: Bool
+
+    public init(matchers: [LabelMatcher], start: Timestamp, end: Timestamp,
+                direction: Direction = .forward, requiredSubstrings: [[UInt8]] = [],
+                needsLines: Bool = true) {
+        self.matchers = matchers
+        self.start = start
+        self.end = end
+        self.direction = direction
+        self.requiredSubstrings = requiredSubstrings
+        self.needsLines = needsLines
+    }
+}
+
+/// One entry as a scan hands it over. When the scan did not ask for lines, `line` and
+/// `metadata` are empty and only `lineLength` tells the line's size.
+public struct ScannedEntry: Sendable {
+    public var entry: LogEntry
+    public var lineLength: Int
+
+    public init(entry: LogEntry, lineLength: Int) {
+        self.entry = entry
+        self.lineLength = lineLength
+    }
+}
+
+/// Storage that log queries read: the log store, or an array in tests.
+public protocol LogEntrySource: Sendable {
+    /// Calls `visit` for every entry the scan selects, in order; stops when `visit`
+    /// returns false.
+    func scan(_ scan: LogScan, visit: (ScannedEntry) throws -> Bool) throws
+
+    /// The label sets of the streams with entries in `[start, end)` matching every matcher.
+    func streams(matching matchers: [LabelMatcher], start: Timestamp, end: Timestamp) throws -> [Labels]
+}
+
+/// An in-memory source over an array: the reference for tests and small pushes.
+public struct ArrayLogSource: LogEntrySource {
+    public let entries: [LogEntry]
+
+    public init(_ entries: [LogEntry]) {
+        self.entries = entries.sorted(by: LogEntry.precedes)
+    }
+
+    public func scan(_ scan: LogScan, visit: (ScannedEntry) throws -> Bool) throws {
+        let selected = entries.lazy.filter { entry in
+            entry.timestamp >= scan.start && entry.timestamp < scan.end
+                && scan.matchers.allSatisfy { $0.matches(entry.stream) }
+        }
+        func hand(_ entry: LogEntry) throws -> Bool {
+            var handed = entry
+            if !scan.needsLines {
+                handed.line = []
+                handed.metadata = Labels()
+            }
+            return try visit(ScannedEntry(entry: handed, lineLength: entry.line.count))
+        }
+        switch scan.direction {
+        case .forward: for entry in selected where try !hand(entry) { return }
+        case .backward: for entry in selected.reversed() where try !hand(entry) { return }
+        }
+    }
+
+    public func streams(matching matchers: [LabelMatcher], start: Timestamp, end: Timestamp) throws -> [Labels] {
+        var seen = Set<Labels>()
+        var result: [Labels] = []
+        for entry in entries where entry.timestamp >= start && entry.timestamp < end
+            && matchers.allSatisfy({ $0.matches(entry.stream) }) {
+            if seen.insert(entry.stream).inserted { result.append(entry.stream) }
+        }
+        return result.sorted { $0.sortKey < $1.sortKey }
+    }
+}
