@@ -11,25 +11,30 @@ public struct LogScan: Sendable {
     /// them to skip blocks whose token index rules them out; it may also return entries
     /// that do not contain them: the query applies its filters again.
     public var requiredSubstrings: [[UInt8]]
-    /// Whether the visitor reads `line` and `metadata`. Metric queries without filters or
-    /// parsers only count and measure, so storage can skip decompressing line bytes; it
-    /// must still fill `lineLength`.
+    /// Whether the visitor reads `line`. Metric queries without line filters or parsers
+    /// only count and measure, so storage can skip decompressing line bytes; it must
+    /// still fill `lineLength`.
     public var needsLines: Bool
+    /// The metadata names the visitor reads; nil for all. `sum by (level)` over a
+    /// selector needs only `level`, so storage can skip blocks' metadata that lacks it.
+    public var metadataNames: Set<String>?
 
     public init(matchers: [LabelMatcher], start: Timestamp, end: Timestamp,
                 direction: Direction = .forward, requiredSubstrings: [[UInt8]] = [],
-                needsLines: Bool = true) {
+                needsLines: Bool = true, metadataNames: Set<String>? = nil) {
         self.matchers = matchers
         self.start = start
         self.end = end
         self.direction = direction
         self.requiredSubstrings = requiredSubstrings
         self.needsLines = needsLines
+        self.metadataNames = metadataNames
     }
 }
 
-/// One entry as a scan hands it over. When the scan did not ask for lines, `line` and
-/// `metadata` are empty and only `lineLength` tells the line's size.
+/// One entry as a scan hands it over. When the scan did not ask for lines, `line` is empty
+/// and only `lineLength` tells the line's size; `metadata` holds at least the names the
+/// scan asked for (storage may hand more).
 public struct ScannedEntry: Sendable {
     public var entry: LogEntry
     public var lineLength: Int
@@ -65,9 +70,9 @@ public struct ArrayLogSource: LogEntrySource {
         }
         func hand(_ entry: LogEntry) throws -> Bool {
             var handed = entry
-            if !scan.needsLines {
-                handed.line = []
-                handed.metadata = Labels()
+            if !scan.needsLines { handed.line = [] }
+            if let names = scan.metadataNames {
+                for pair in entry.metadata where !names.contains(pair.name) { handed.metadata[pair.name] = nil }
             }
             return try visit(ScannedEntry(entry: handed, lineLength: entry.line.count))
         }
