@@ -38,10 +38,15 @@ public struct LogScan: Sendable {
 public struct ScannedEntry: Sendable {
     public var entry: LogEntry
     public var lineLength: Int
+    /// Names the stream within one scan: entries with equal ids have equal
+    /// `entry.stream`, so a query can key per-stream work by an Int instead of hashing
+    /// labels for every entry.
+    public var streamID: Int
 
-    public init(entry: LogEntry, lineLength: Int) {
+    public init(entry: LogEntry, lineLength: Int, streamID: Int) {
         self.entry = entry
         self.lineLength = lineLength
+        self.streamID = streamID
     }
 }
 
@@ -68,13 +73,16 @@ public struct ArrayLogSource: LogEntrySource {
             entry.timestamp >= scan.start && entry.timestamp < scan.end
                 && scan.matchers.allSatisfy { $0.matches(entry.stream) }
         }
+        var streamIDs: [Labels: Int] = [:]
         func hand(_ entry: LogEntry) throws -> Bool {
             var handed = entry
             if !scan.needsLines { handed.line = [] }
             if let names = scan.metadataNames {
                 for pair in entry.metadata where !names.contains(pair.name) { handed.metadata[pair.name] = nil }
             }
-            return try visit(ScannedEntry(entry: handed, lineLength: entry.line.count))
+            let streamID = streamIDs[entry.stream] ?? streamIDs.count
+            streamIDs[entry.stream] = streamID
+            return try visit(ScannedEntry(entry: handed, lineLength: entry.line.count, streamID: streamID))
         }
         switch scan.direction {
         case .forward: for entry in selected where try !hand(entry) { return }
