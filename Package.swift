@@ -76,6 +76,7 @@ let package = Package(
         .target(name: "HTTPAPI", dependencies: [
             "LogQL", "LogStore", "Processors", "Pipeline", "Compression", "SluiceModel",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 

@@ -1,1 +1,1 @@
-// HTTP API.
+// HTTP API: see the routes once LogQL lands.

@@ -14,7 +14,7 @@ public struct ParsedFields: Sendable, Equatable, RandomAccessCollection, Express
         }
     }
 
-    public private(set) var fields: [Field]
+    public internal(set) var fields: [Field]
 
     public init() { fields = [] }
 

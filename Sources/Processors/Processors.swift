@@ -1,1 +1,0 @@
-// Processors inside sluice serve.
