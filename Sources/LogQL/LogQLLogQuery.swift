@@ -58,11 +58,14 @@ public struct LogQLLineFilter: Sendable, CustomStringConvertible {
     public var op: Operator
     public var pattern: String
     let regex: Regex<AnyRegexOutput>?
+    /// The pattern's UTF-8 bytes, for substring search.
+    let needle: [UInt8]
 
     init(op: Operator, pattern: String, regex: Regex<AnyRegexOutput>?) {
         self.op = op
         self.pattern = pattern
         self.regex = regex
+        needle = Array(pattern.utf8)
     }
 
     public var description: String { "\(op.rawValue) \(LogQLText.quote(pattern))" }
