@@ -36,7 +36,7 @@ public indirect enum LogQLLabelFilter: Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .string(let matcher): return matcher.description
+        case .string(let matcher): return LogQLText.matcher(matcher)
         case .number(let name, let op, let value): return "\(name) \(op.rawValue) \(LogQLText.number(value))"
         case .duration(let name, let op, let value): return "\(name) \(op.rawValue) \(LogQLText.duration(value))"
         case .bytes(let name, let op, let value): return "\(name) \(op.rawValue) \(value)B"

@@ -11,7 +11,7 @@ public struct LogQLLogQuery: Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        var text = "{" + matchers.map(\.description).joined(separator: ", ") + "}"
+        var text = "{" + matchers.map(LogQLText.matcher).joined(separator: ", ") + "}"
         for stage in stages { text += " " + stage.description }
         return text
     }

@@ -156,9 +156,10 @@ private struct Parser {
         }
         let inner = try metricQuery()
         try expect(.closeParen)
+        let afterPosition = current.position
         if let after = try optionalGrouping() {
             if grouping != nil {
-                throw LogQLError(.syntax, "syntax error: grouping given twice", at: tokens[index - 1].position)
+                throw LogQLError(.syntax, "syntax error: grouping given twice", at: afterPosition)
             }
             grouping = after
         }
@@ -171,7 +172,10 @@ private struct Parser {
         advance()
         var names: [String] = []
         while kind != .closeParen {
-            if !names.isEmpty { try expect(.comma) }
+            if !names.isEmpty {
+                guard kind == .comma else { throw unexpected([",", ")"]) }
+                advance()
+            }
             guard let name = identifier else { throw unexpected(names.isEmpty ? ["IDENTIFIER", ")"] : ["IDENTIFIER"]) }
             names.append(name)
             advance()
@@ -262,6 +266,7 @@ private struct Parser {
     private static let comparisonKinds: [Kind] = [.eq, .cmpEq, .neq, .re, .nre, .gt, .gte, .lt, .lte]
 
     private mutating func pipeStage() throws(LogQLError) -> LogQLStage {
+        if kind == .openParen { return .labelFilter(try labelFilterOr()) }
         guard let word = identifier else {
             throw unexpected(["json", "logfmt", "regexp", "line_format", "a label filter"])
         }

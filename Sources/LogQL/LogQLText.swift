@@ -1,3 +1,5 @@
+import SluiceModel
+
 /// Text helpers shared by the parser and the canonical printer.
 enum LogQLText {
     /// A double-quoted string with Go escapes, as the lexer reads it back.
@@ -20,6 +22,11 @@ enum LogQLText {
             }
         }
         return out + "\""
+    }
+
+    /// `name=~"value"` with the value quoted as `quote` does.
+    static func matcher(_ matcher: LabelMatcher) -> String {
+        matcher.name + matcher.op.rawValue + quote(matcher.value)
     }
 
     /// `1h30m`, `250ms`, `0s`: integer units only, so Go and the lexer both read it back.
