@@ -1,1 +1,0 @@
-// The LogQL subset (SPEC §4). See Sources/LogQL/*.swift.

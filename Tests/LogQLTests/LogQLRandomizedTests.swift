@@ -1,0 +1,112 @@
+import SluiceModel
+import TestSupport
+import Testing
+@testable import LogQL
+
+/// A source that honours `requiredSubstrings` (as an indexed store may): the engine's
+/// substrings must be safe to skip on.
+struct SubstringSkippingSource: LogEntrySource {
+    let inner: ArrayLogSource
+
+    func scan(_ scan: LogScan, visit: (ScannedEntry) throws -> Bool) throws {
+        var full = scan
+        full.needsLines = true
+        try inner.scan(full) { scanned in
+            guard scan.requiredSubstrings.allSatisfy({ ReferenceEvaluator.bytesContain(scanned.entry.line, $0) }) else { return true }
+            var handed = scanned
+            if !scan.needsLines { handed.entry.line = [] }
+            return try visit(handed)
+        }
+    }
+
+    func streams(matching matchers: [LabelMatcher], start: Timestamp, end: Timestamp) throws -> [Labels] {
+        try inner.streams(matching: matchers, start: start, end: end)
+    }
+}
+
+/// The engine against the brute-force reference on random data and random queries.
+/// ArrayLogSource ignores `requiredSubstrings` (it hands back non-matching lines, so the
+/// engine must filter again); SubstringSkippingSource applies them.
+@Suite struct LogQLRandomizedTests {
+    func compare(seed: UInt64, queries: Int) throws {
+        var corpus = RandomCorpus(seed: seed)
+        let entries = corpus.entries(count: 160)
+        let reference = ReferenceEvaluator(entries: entries)
+        let array = ArrayLogSource(entries)
+        let engines = [LogQLEngine(source: array), LogQLEngine(source: SubstringSkippingSource(inner: array))]
+        var differences = 0
+        var errors = 0
+        var nonEmpty = 0
+        for _ in 0..<queries {
+            let isMetric = corpus.chance(60)
+            let text = isMetric ? corpus.metricQuery() : corpus.logQuery()
+            let expression = try LogQLParser.parse(text)
+            let start: Int64 = RandomCorpus.base + Int64.random(in: -60...300, using: &corpus.random) * 1_000_000_000
+            let end: Int64 = start + Int64.random(in: 0...400, using: &corpus.random) * 1_000_000_000
+            let step: Int64 = corpus.pick([5, 10, 15, 60, 7] as [Int64]) * 1_000_000_000
+            let limit = Int.random(in: 1...40, using: &corpus.random)
+            let direction: LogScan.Direction = corpus.chance(50) ? .forward : .backward
+            let instant = isMetric && corpus.chance(25)
+
+            var expected: Result<LogQLResult, LogQLError>
+            switch expression {
+            case .log(let query):
+                expected = .success(reference.logQuery(query, start: start, end: end, limit: limit, backward: direction == .backward))
+            case .metric(let query):
+                var times: [Int64] = instant ? [end] : []
+                if !instant {
+                    var time = start
+                    while time <= end { times.append(time); time += step }
+                }
+                do {
+                    let vectors = try reference.metric(query, times: times)
+                    if instant {
+                        expected = .success(.vector(vectors[0].map { LogQLSample(labels: $0.key, point: LogQLPoint(timestamp: Timestamp(nanosecondsSinceEpoch: end), value: $0.value)) }
+                            .sorted { $0.labels.sortKey < $1.labels.sortKey }))
+                    } else {
+                        var series: [Labels: [LogQLPoint]] = [:]
+                        for (index, vector) in vectors.enumerated() {
+                            for (labels, value) in vector {
+                                series[labels, default: []].append(LogQLPoint(timestamp: Timestamp(nanosecondsSinceEpoch: times[index]), value: value))
+                            }
+                        }
+                        expected = .success(.matrix(series.map { LogQLSeries(labels: $0.key, points: $0.value) }
+                            .sorted { $0.labels.sortKey < $1.labels.sortKey }))
+                    }
+                } catch let error as LogQLError {
+                    expected = .failure(error)
+                    errors += 1
+                }
+            }
+            for engine in engines {
+                let actual: Result<LogQLResult, LogQLError>
+                do {
+                    if instant {
+                        actual = .success(try engine.queryInstant(text, time: Timestamp(nanosecondsSinceEpoch: end), limit: limit, direction: direction))
+                    } else {
+                        actual = .success(try engine.queryRange(text, start: Timestamp(nanosecondsSinceEpoch: start), end: Timestamp(nanosecondsSinceEpoch: end),
+                                                                stepNanoseconds: step, limit: limit, direction: direction))
+                    }
+                } catch let error as LogQLError {
+                    actual = .failure(error)
+                }
+                if case .success(let result) = actual, result != .streams([]), result != .matrix([]), result != .vector([]) { nonEmpty += 1 }
+                if actual != expected {
+                    differences += 1
+                    if differences <= 3 {
+                        Issue.record("seed \(seed) query \(text) start \(start - RandomCorpus.base) end \(end - RandomCorpus.base) step \(step) limit \(limit) \(direction) instant \(instant)\nexpected \(expected)\nactual   \(actual)")
+                    }
+                }
+            }
+        }
+        #expect(differences == 0)
+        #expect(nonEmpty > queries / 3, "most queries should select something")
+        print("seed \(seed): \(nonEmpty) non-empty results, \(errors) pipeline errors of \(queries) queries")
+        #expect(errors < queries / 4, "too many queries end in pipeline errors to be a useful comparison")
+    }
+
+    @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
+    func engineMatchesReference(seed: UInt64) throws {
+        try compare(seed: seed, queries: 500)
+    }
+}
