@@ -114,13 +114,16 @@ let package = Package(
         ]),
         .testTarget(name: "AgentInputsTests", dependencies: ["AgentInputs", "SluiceModel", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "SluiceModel"]),
-        .testTarget(name: "LogQLTests", dependencies: ["LogQL", "SluiceModel", "TestSupport"]),
+        // The brute-force LogQL evaluator and random corpus, shared by the engine's and the
+        // HTTP API's randomized comparisons.
+        .target(name: "LogQLReference", dependencies: ["LogQL", "SluiceModel", "TestSupport"], path: "Tests/LogQLReference"),
+        .testTarget(name: "LogQLTests", dependencies: ["LogQL", "LogQLReference", "SluiceModel", "TestSupport"]),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "SluiceModel", "TestSupport"]),
         .testTarget(name: "ProcessorsTests", dependencies: [
             "Processors", "Pipeline", "LogStore", "Broker", "SluiceModel", "TestSupport",
         ]),
         .testTarget(name: "HTTPAPITests", dependencies: [
-            "HTTPAPI", "LogQL", "LogStore", "Processors", "SluiceModel", "TestSupport",
+            "HTTPAPI", "LogQL", "LogQLReference", "LogStore", "Processors", "Pipeline", "Broker", "CommitLog", "SluiceModel", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "AgentInputs", "KafkaClient", "SluiceModel", "TestSupport"]),

@@ -74,7 +74,7 @@ class Broker:
     def __init__(self, work):
         self.log = open(work / "broker.log", "w+")
         self.process = subprocess.Popen([str(SLUICE), "serve", "--data-dir", str(work / "data"),
-                                         "--kafka-listen", "127.0.0.1:0"], stdout=self.log, stderr=subprocess.STDOUT)
+                                         "--kafka-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"], stdout=self.log, stderr=subprocess.STDOUT)
         for _ in range(600):
             self.log.seek(0)
             for line in self.log:

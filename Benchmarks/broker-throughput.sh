@@ -19,7 +19,7 @@ for i in range(int(sys.argv[1])):
     out.write(line % i + "\n")
 PY
 
-./.build/release/sluice serve --data-dir "$work/data" --kafka-listen 127.0.0.1:0 > "$work/broker.log" 2>&1 &
+./.build/release/sluice serve --data-dir "$work/data" --kafka-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 > "$work/broker.log" 2>&1 &
 broker=$!
 for _ in $(seq 100); do grep -q "^kafka-port" "$work/broker.log" && break; sleep 0.1; done
 bootstrap="127.0.0.1:$(awk '/^kafka-port/ {print $2}' "$work/broker.log")"

@@ -1,19 +1,26 @@
 import ArgumentParser
 import Broker
-import Dispatch
 import Foundation
+import HTTPAPI
+import LogQL
+import LogStore
 import Logging
+import Pipeline
+import Processors
+import ServiceLifecycle
+import SluiceModel
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `sluice serve`: the appliance. Today: the Kafka-compatible broker over the commit log.
+/// `sluice serve`: the appliance — the Kafka-compatible broker over the commit log, the
+/// log pipelines feeding the log store, and the HTTP API.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the appliance: the Kafka-protocol broker over the commit log.",
-        discussion: "Stops gracefully on SIGINT or SIGTERM: pending fsyncs complete and every partition is closed cleanly.")
+        abstract: "Run the appliance: Kafka-protocol broker, log pipelines and store, HTTP API.",
+        discussion: "Stops gracefully on SIGINT or SIGTERM: HTTP stops, the pipelines make the log store durable, pending fsyncs complete and every partition is closed cleanly.")
 
     @Option(help: "YAML configuration file (etc/sluice.yml documents every key); without it, the embedded defaults.")
     var config: String?
@@ -33,6 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         if let kafkaListen { _ = try HostPort(parsing: kafkaListen) }
         if let kafkaAdvertised { _ = try HostPort(parsing: kafkaAdvertised) }
+        if let httpListen { _ = try HostPort(parsing: httpListen) }
         if let defaultPartitions, defaultPartitions < 1 { throw ValidationError("--default-partitions must be at least 1") }
     }
 
@@ -57,56 +65,76 @@ struct ServeCommand: AsyncParsableCommand {
         return result
     }
 
+    @Option(name: .customLong("http-listen"), help: "HOST:PORT of the HTTP API and UI (default 127.0.0.1:8080).")
+    var httpListen: String?
+
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "sluice")
         logger.logLevel = .info
-        let config = try brokerConfig()
+        let appliance = try applianceConfig()
+        let config = appliance.broker
         let server = try KafkaServer(config: config, logger: logger)
-        let address = try await server.start()
-        if config.listenPort == 0 {
-            // Tests start on port 0 and read the port from here.
-            print("kafka-port \(address.port ?? 0)")
+        let store = try LogStore(configuration: appliance.store, now: { Timestamp(nanosecondsSinceEpoch: Self.wallClockNanoseconds()) })
+        for problem in store.recoveryReport { logger.warning("log store recovery: \(problem)") }
+        let processor = try LogProcessor(pipelines: appliance.pipelines, topics: server.topics, index: LogStoreIndex(store: store),
+                                         defaultPartitions: config.defaultPartitions, logger: logger)
+        let ready = ReadyFlag()
+        let dependencies = HTTPAPIDependencies(
+            engine: LogQLEngine(source: store), source: store,
+            writer: LocalTopicWriter(topics: server.topics, defaultPartitions: config.defaultPartitions),
+            metrics: [ProcessorMetrics(processor: processor), LogStoreMetrics(store: store)],
+            isReady: { ready.isSet }, now: { Timestamp(nanosecondsSinceEpoch: Self.wallClockNanoseconds()) })
+        let http = HTTPServer.makeApplication(dependencies: dependencies, configuration: appliance.http, logger: logger) { port in
+            print("http-port \(port)")
             fflush(nil)
+            ready.set()
         }
-        let signal = await Self.waitForTerminationSignal()
-        logger.info("received \(signal), shutting down")
-        try await server.shutdown()
+        // Stopped in reverse order: HTTP first, then the processor (which makes the store
+        // durable), then the broker.
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [
+                .init(service: BrokerService(server: server, logger: logger)),
+                .init(service: ProcessorService(processor: processor, store: store)),
+                .init(service: http),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
     }
 
-    /// Suspends until SIGINT or SIGTERM arrives; returns its name.
-    static func waitForTerminationSignal() async -> String {
-        await withCheckedContinuation { continuation in
-            let queue = DispatchQueue(label: "sluice.signals")
-            let fired = SignalLatch()
-            var sources: [any DispatchSourceSignal] = []
-            for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-                source.setEventHandler {
-                    guard fired.fire() else { return }
-                    continuation.resume(returning: name)
-                }
-                source.resume()
-                sources.append(source)
+    /// Embedded defaults, then the file, then the flags, for every part.
+    func applianceConfig() throws -> (broker: BrokerConfig, store: LogStoreConfiguration, http: HTTPAPIConfiguration, pipelines: [LogPipeline]) {
+        let broker = try brokerConfig()
+        var store = LogStoreConfiguration(directory: broker.dataDirectory + "/store")
+        var http = HTTPAPIConfiguration()
+        var pipelines = PipelineConfig.embeddedDefault
+        if let config {
+            do {
+                let file = try ServeConfiguration.load(path: config)
+                try file.apply(to: &store)
+                try file.apply(to: &http)
+                if let configured = file.pipelines { pipelines = configured }
+            } catch {
+                throw ValidationError("\(error)")
             }
-            SignalLatch.keepAlive(sources)
+        }
+        if let httpListen {
+            let address = try HostPort(parsing: httpListen)
+            (http.host, http.port) = (address.host, address.port)
+        }
+        do {
+            return (broker, store, http, try pipelines.map { try $0.build() })
+        } catch {
+            throw ValidationError("\(config ?? "embedded configuration"): \(error)")
         }
     }
-}
 
-/// Resumes the signal continuation once, and keeps the signal sources alive.
-final class SignalLatch: @unchecked Sendable {
-    private var fired = false
-    private static nonisolated(unsafe) var retained: [any DispatchSourceSignal] = []
-
-    /// True the first time only; called on the serial signal queue.
-    func fire() -> Bool {
-        defer { fired = true }
-        return !fired
+    static func wallClockNanoseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
-
-    static func keepAlive(_ sources: [any DispatchSourceSignal]) { retained = sources }
 }
 
 /// `HOST:PORT`, with `[v6]:PORT` for IPv6.

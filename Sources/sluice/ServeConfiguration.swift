@@ -1,6 +1,10 @@
 import Broker
 import CommitLog
 import Foundation
+import HTTPAPI
+import LogStore
+import Pipeline
+import SluiceModel
 import Yams
 
 /// `sluice serve`'s YAML file (see etc/sluice.yml for every key and its default). Unknown
@@ -31,12 +35,42 @@ struct ServeConfiguration: Decodable {
         }
     }
 
+    struct HTTP: Decodable {
+        var listen: String?
+        var max_query_range: String?
+        var max_entries_limit: Int?
+        var query_timeout: String?
+        var max_push_bytes: Int?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case listen, max_query_range, max_entries_limit, query_timeout, max_push_bytes
+        }
+    }
+
+    struct Store: Decodable {
+        var dir: String?
+        var retention: String?
+        var retention_bytes: Int64?
+        var max_head_bytes: Int?
+        var max_head_age: String?
+        var block_bytes: Int?
+        var compression_level: Int?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case dir, retention, retention_bytes, max_head_bytes, max_head_age, block_bytes, compression_level
+        }
+    }
+
     var data_dir: String?
     var kafka: Kafka?
     var log: Log?
+    var http: HTTP?
+    var store: Store?
+    /// Checked by the pipeline types themselves (they refuse unknown keys with their path).
+    var pipelines: [PipelineConfig]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case data_dir, kafka, log
+        case data_dir, kafka, log, http, store, pipelines
     }
 
     /// The keys allowed at each level, from the decoded types themselves.
@@ -44,6 +78,8 @@ struct ServeConfiguration: Decodable {
         "": CodingKeys.allCases.map(\.rawValue),
         "kafka": Kafka.CodingKeys.allCases.map(\.rawValue),
         "log": Log.CodingKeys.allCases.map(\.rawValue),
+        "http": HTTP.CodingKeys.allCases.map(\.rawValue),
+        "store": Store.CodingKeys.allCases.map(\.rawValue),
     ]
 
     /// Reads and checks the file.
@@ -56,8 +92,9 @@ struct ServeConfiguration: Decodable {
         try checkKeys(node, path: "", file: path)
         do {
             return try YAMLDecoder().decode(ServeConfiguration.self, from: node)
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
-            throw ConfigurationError("\(path): \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context),
+                let DecodingError.keyNotFound(_, context), let DecodingError.valueNotFound(_, context) {
+            throw ConfigurationError("\(path): \(Self.place(context.codingPath)): \(context.debugDescription)")
         }
     }
 
@@ -70,11 +107,67 @@ struct ServeConfiguration: Decodable {
                 let known = knownKeys[path]?.joined(separator: ", ") ?? ""
                 throw ConfigurationError("\(file): unknown key '\(path.isEmpty ? "" : path + ".")\(key.string ?? "?")' (known: \(known))")
             }
-            if knownKeys[name] != nil, path.isEmpty { try checkKeys(value, path: name, file: file) }
+            if knownKeys[name] != nil, path.isEmpty, name != "" { try checkKeys(value, path: name, file: file) }
         }
     }
 
     private init() {}
+
+    /// `pipelines[0].steps[2].when` from a coding path.
+    static func place(_ path: [any CodingKey]) -> String {
+        var text = ""
+        for key in path {
+            if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+        }
+        return text.isEmpty ? "the document" : text
+    }
+
+    static func duration(_ text: String, key: String) throws -> Int64 {
+        guard let value = DurationText.nanoseconds(text), value > 0 else {
+            throw ConfigurationError("\(key): '\(text)' is not a duration (e.g. 30s, 5m, 7d)")
+        }
+        return value
+    }
+
+    /// Applies the `http:` section.
+    func apply(to config: inout HTTPAPIConfiguration) throws {
+        guard let http else { return }
+        if let listen = http.listen {
+            let address = try HostPort(parsing: listen)
+            (config.host, config.port) = (address.host, address.port)
+        }
+        if let value = http.max_query_range { config.maxQueryRangeNanoseconds = try Self.duration(value, key: "http.max_query_range") }
+        if let value = http.max_entries_limit {
+            guard value > 0 else { throw ConfigurationError("http.max_entries_limit must be at least 1") }
+            config.maxEntriesLimit = value
+        }
+        if let value = http.query_timeout { config.queryTimeoutNanoseconds = try Self.duration(value, key: "http.query_timeout") }
+        if let value = http.max_push_bytes {
+            guard value > 0 else { throw ConfigurationError("http.max_push_bytes must be at least 1") }
+            config.maxPushBytes = value
+        }
+    }
+
+    /// Applies the `store:` section.
+    func apply(to config: inout LogStoreConfiguration) throws {
+        guard let store else { return }
+        if let dir = store.dir { config.directory = dir }
+        if let value = store.retention { config.retentionNanoseconds = value == "0" || value == "-1" ? nil : try Self.duration(value, key: "store.retention") }
+        if let value = store.retention_bytes { config.retentionBytes = value < 0 ? nil : value }
+        if let value = store.max_head_bytes {
+            guard value >= 1 << 20 else { throw ConfigurationError("store.max_head_bytes must be at least 1 MiB") }
+            config.maxHeadBytes = value
+        }
+        if let value = store.max_head_age { config.maxHeadAgeNanoseconds = try Self.duration(value, key: "store.max_head_age") }
+        if let value = store.block_bytes {
+            guard value >= 4096 else { throw ConfigurationError("store.block_bytes must be at least 4096") }
+            config.blockTargetBytes = value
+        }
+        if let value = store.compression_level {
+            guard (1...19).contains(value) else { throw ConfigurationError("store.compression_level must be 1 to 19") }
+            config.compressionLevel = value
+        }
+    }
 
     /// Applies the file's values over the embedded defaults.
     func apply(to config: inout BrokerConfig) throws {

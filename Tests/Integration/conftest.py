@@ -1,8 +1,9 @@
 """Starts the real `sluice serve` for integration tests with real Kafka clients.
 
 The binary is SLUICE_BIN, or .build/debug/sluice under the repository (scripts/test
-builds it). Each broker gets its own data directory and a free port (listening on port
-0; the broker prints "kafka-port N" when it is ready).
+builds it). Each broker gets its own data directory and free ports (listening on port
+0; the appliance prints "kafka-port N" and "http-port N" when each listener is ready,
+and keeps its ports across restarts).
 """
 import os
 import signal
@@ -22,6 +23,7 @@ class Broker:
         self.data_dir = data_dir
         self.extra = list(extra)
         self.port = 0
+        self.http_port = 0
         self.process = None
         self.log_lines = []
 
@@ -29,13 +31,19 @@ class Broker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
     def start(self):
         assert SLUICE.exists(), f"{SLUICE} is missing: build it first (scripts/test does)"
         self.process = subprocess.Popen(
             [str(SLUICE), "serve", "--data-dir", str(self.data_dir),
-             "--kafka-listen", f"127.0.0.1:{self.port}", *self.extra],
+             "--kafka-listen", f"127.0.0.1:{self.port}",
+             "--http-listen", f"127.0.0.1:{self.http_port}", *self.extra],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
         deadline = time.monotonic() + 60
+        kafka_ready = http_ready = False
         while time.monotonic() < deadline:
             line = self.process.stdout.readline()
             if not line:
@@ -43,8 +51,11 @@ class Broker:
             self.log_lines.append(line)
             if line.startswith("kafka-port "):
                 self.port = int(line.split()[1])
-                break
-            if "Kafka listener ready" in line and self.port:
+                kafka_ready = True
+            if line.startswith("http-port "):
+                self.http_port = int(line.split()[1])
+                http_ready = True
+            if kafka_ready and http_ready:
                 break
         else:
             raise RuntimeError("sluice serve did not start in time")

@@ -1,6 +1,7 @@
 import SluiceModel
 import TestSupport
 import Testing
+import LogQLReference
 @testable import LogQL
 
 /// A source that honours `requiredSubstrings` (as an indexed store may): the engine's
@@ -40,7 +41,6 @@ struct SubstringSkippingSource: LogEntrySource {
         for _ in 0..<queries {
             let isMetric = corpus.chance(60)
             let text = isMetric ? corpus.metricQuery() : corpus.logQuery()
-            let expression = try LogQLParser.parse(text)
             let start: Int64 = RandomCorpus.base + Int64.random(in: -60...300, using: &corpus.random) * 1_000_000_000
             let end: Int64 = start + Int64.random(in: 0...400, using: &corpus.random) * 1_000_000_000
             let step: Int64 = corpus.pick([5, 10, 15, 60, 7] as [Int64]) * 1_000_000_000
@@ -48,36 +48,9 @@ struct SubstringSkippingSource: LogEntrySource {
             let direction: LogScan.Direction = corpus.chance(50) ? .forward : .backward
             let instant = isMetric && corpus.chance(25)
 
-            var expected: Result<LogQLResult, LogQLError>
-            switch expression {
-            case .log(let query):
-                expected = .success(reference.logQuery(query, start: start, end: end, limit: limit, backward: direction == .backward))
-            case .metric(let query):
-                var times: [Int64] = instant ? [end] : []
-                if !instant {
-                    var time = start
-                    while time <= end { times.append(time); time += step }
-                }
-                do {
-                    let vectors = try reference.metric(query, times: times)
-                    if instant {
-                        expected = .success(.vector(vectors[0].map { LogQLSample(labels: $0.key, point: LogQLPoint(timestamp: Timestamp(nanosecondsSinceEpoch: end), value: $0.value)) }
-                            .sorted { $0.labels.sortKey < $1.labels.sortKey }))
-                    } else {
-                        var series: [Labels: [LogQLPoint]] = [:]
-                        for (index, vector) in vectors.enumerated() {
-                            for (labels, value) in vector {
-                                series[labels, default: []].append(LogQLPoint(timestamp: Timestamp(nanosecondsSinceEpoch: times[index]), value: value))
-                            }
-                        }
-                        expected = .success(.matrix(series.map { LogQLSeries(labels: $0.key, points: $0.value) }
-                            .sorted { $0.labels.sortKey < $1.labels.sortKey }))
-                    }
-                } catch let error as LogQLError {
-                    expected = .failure(error)
-                    errors += 1
-                }
-            }
+            let expected = try reference.expected(text, start: start, end: end, step: step, limit: limit,
+                                                  direction: direction, instant: instant)
+            if case .failure = expected { errors += 1 }
             for engine in engines {
                 let actual: Result<LogQLResult, LogQLError>
                 do {

@@ -2,16 +2,16 @@ import SluiceModel
 import TestSupport
 
 /// Seeded entries and queries for the randomized comparison.
-struct RandomCorpus {
-    static let base: Int64 = 1_700_000_000_000_000_000
-    var random: SplitMix64
+public struct RandomCorpus {
+    public static let base: Int64 = 1_700_000_000_000_000_000
+    public var random: SplitMix64
 
-    init(seed: UInt64) { random = SplitMix64(seed: seed) }
+    public init(seed: UInt64) { random = SplitMix64(seed: seed) }
 
-    mutating func pick<T>(_ options: [T]) -> T { options.randomElement(using: &random)! }
-    mutating func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &random) < percent }
+    public mutating func pick<T>(_ options: [T]) -> T { options.randomElement(using: &random)! }
+    public mutating func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &random) < percent }
 
-    mutating func entries(count: Int) -> [LogEntry] {
+    public mutating func entries(count: Int) -> [LogEntry] {
         var streams: [Labels] = []
         for _ in 0..<Int.random(in: 3...7, using: &random) {
             var labels: [String: String] = ["host": pick(["h1", "h2", "h3"]), "app": pick(["api", "web"])]
@@ -34,7 +34,7 @@ struct RandomCorpus {
         return result
     }
 
-    mutating func line() -> String {
+    public mutating func line() -> String {
         let level = pick(["info", "warn", "error", "debug"])
         let status = pick(["200", "201", "404", "500", "503", "oops"])
         let latency = pick(["12ms", "1.5s", "250us", "3m", "fast", "0"])
@@ -84,7 +84,7 @@ struct RandomCorpus {
         ])
     }
 
-    mutating func logQuery() -> String {
+    public mutating func logQuery() -> String {
         var text = selector()
         for _ in 0..<Int.random(in: 0...3, using: &random) { text += " " + stage() }
         return text
@@ -104,7 +104,7 @@ struct RandomCorpus {
         pick(["by (level)", "by (app, host)", "without (host)", "by ()", "without ()", "by (status)", "by (level_extracted)"])
     }
 
-    mutating func metricQuery(depth: Int = 0) -> String {
+    public mutating func metricQuery(depth: Int = 0) -> String {
         let inner = depth < 2 && chance(30) ? metricQuery(depth: depth + 1) : rangeAggregation()
         switch Int.random(in: 0..<9, using: &random) {
         case 0: return inner

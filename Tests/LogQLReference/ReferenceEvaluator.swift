@@ -4,12 +4,14 @@ import SluiceModel
 /// A brute-force LogQL evaluator for comparison: it shares only the parsed AST with the
 /// engine. Every window at every step is evaluated from scratch over the whole array,
 /// with its own JSON and logfmt readers and value parsers.
-struct ReferenceEvaluator {
-    let entries: [LogEntry]
+public struct ReferenceEvaluator {
+    public let entries: [LogEntry]
+
+    public init(entries: [LogEntry]) { self.entries = entries }
 
     // MARK: Log queries
 
-    func logQuery(_ query: LogQLLogQuery, start: Int64, end: Int64, limit: Int, backward: Bool) -> LogQLResult {
+    public func logQuery(_ query: LogQLLogQuery, start: Int64, end: Int64, limit: Int, backward: Bool) -> LogQLResult {
         var selected = entries.filter { entry in
             entry.timestamp.nanosecondsSinceEpoch >= start && entry.timestamp.nanosecondsSinceEpoch < end
                 && query.matchers.allSatisfy { $0.matches(entry.stream) }
@@ -35,7 +37,7 @@ struct ReferenceEvaluator {
     struct PipelineFailure: Error, Equatable { var message: String }
 
     /// The query's value at each time; throws the engine's pipeline error text.
-    func metric(_ query: LogQLMetricQuery, times: [Int64]) throws -> [[Labels: Double]] {
+    public func metric(_ query: LogQLMetricQuery, times: [Int64]) throws -> [[Labels: Double]] {
         var errorKeys: [String: (Labels, LogQLPosition)] = [:]
         var vectors: [[Labels: Double]] = []
         for time in times {
@@ -172,7 +174,7 @@ struct ReferenceEvaluator {
         return (Labels(final), state.line)
     }
 
-    static func bytesContain(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+    public static func bytesContain(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         guard haystack.count >= needle.count else { return false }
         for start in 0...(haystack.count - needle.count) where Array(haystack[start..<(start + needle.count)]) == needle {
             return true

@@ -1,1 +1,0 @@
-// HTTP API: see the routes once LogQL lands.
