@@ -1,4 +1,3 @@
-import Compression
 import KafkaWire
 import SluiceModel
 
@@ -18,12 +17,12 @@ import SluiceModel
 /// Thread-safety: not thread-safe; one encoder per flush. Its buffers are reused between
 /// blocks so that encoding allocates per block, not per entry.
 struct BlockEncoder {
-    let level: Int
+    private let codec: ZstdColumnCodec
     private var columns: [[UInt8]] = Array(repeating: [], count: BlockColumn.allCases.count)
     private var metadataBody: [UInt8] = []
     private var tokens = TokenHashSet()
 
-    init(level: Int) { self.level = level }
+    init(level: Int) { codec = ZstdColumnCodec(level: level) }
 
     /// Appends the block's columns to `output` and returns its index entry. `metadataName`
     /// maps a metadata name to its index in the part's table.
@@ -109,18 +108,16 @@ struct BlockEncoder {
         var infos: [ColumnInfo] = []
         infos.reserveCapacity(columns.count)
         for raw in columns {
-            var stored = raw
+            let start = output.count
             var compressed = false
             if raw.count > 32 {
-                let frame = try CompressionCodec.zstd.compress(raw, level: level)
-                if frame.count < raw.count {
-                    stored = frame
-                    compressed = true
-                }
+                compressed = try codec.compress(raw, appendingTo: &output) < raw.count
+                if !compressed { output.removeLast(output.count - start) }
             }
-            infos.append(ColumnInfo(storedLength: stored.count, rawLength: raw.count, compressed: compressed,
-                                    checksum: CRC32C.checksum(stored)))
-            output.append(contentsOf: stored)
+            if !compressed { output.append(contentsOf: raw) }
+            let checksum = output.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+            infos.append(ColumnInfo(storedLength: output.count - start, rawLength: raw.count, compressed: compressed,
+                                    checksum: checksum))
         }
         return BlockInfo(stream: stream, count: entries.count, minTime: minTime, maxTime: maxTime,
                          lineBytes: lineBytes, offset: offset, columns: infos,

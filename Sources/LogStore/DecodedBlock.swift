@@ -1,36 +1,101 @@
 import CommitLog
-import Compression
 import KafkaWire
 import SluiceModel
 
-/// A block's columns decoded into flat arrays, so that a scan builds each entry from a few
-/// array reads instead of allocating per entry (lines and metadata aside).
+/// A block's columns decoded into flat buffers, so that a scan builds each entry from a few
+/// loads instead of allocating per entry (lines and metadata aside). A class with `let`
+/// buffers: the merge reads them per entry without copies, retains or exclusivity checks.
 ///
-/// Thread-safety: a value type owned by one scan.
-struct DecodedBlock {
-    var timestamps: [Int64] = []
-    var topics: [String] = []
-    var topicIndexes: [Int32] = []
-    var partitions: [Int32] = []
-    var offsets: [Int64] = []
-    var lineLengths: [Int32] = []
-    /// Start of each line in `lines`; empty when lines were not read.
-    var lineStarts: [Int] = []
-    var lines: [UInt8] = []
+/// Thread-safety: immutable once built; owned by one scan.
+final class DecodedBlock {
+    let count: Int
+    let timestamps: UnsafeMutableBufferPointer<Int64>
+    let topicIndexes: UnsafeMutableBufferPointer<Int32>
+    let partitions: UnsafeMutableBufferPointer<Int32>
+    let offsets: UnsafeMutableBufferPointer<Int64>
+    let lineLengths: UnsafeMutableBufferPointer<Int32>
+    /// Start of each line in `lines` (count + 1 values); empty when lines were not read.
+    let lineStarts: UnsafeMutableBufferPointer<Int>
+    let topics: [String]
+    let lines: [UInt8]
     /// One label set per entry; empty when metadata was not read.
-    var metadata: [Labels] = []
+    let metadata: [Labels]
 
-    var count: Int { timestamps.count }
+    private init(count: Int, columns: Columns) {
+        self.count = count
+        timestamps = columns.timestamps
+        topicIndexes = columns.topicIndexes
+        partitions = columns.partitions
+        offsets = columns.offsets
+        lineLengths = columns.lineLengths
+        lineStarts = columns.lineStarts
+        topics = columns.topics
+        lines = columns.lines
+        metadata = columns.metadata
+    }
+
+    deinit {
+        timestamps.deallocate()
+        topicIndexes.deallocate()
+        partitions.deallocate()
+        offsets.deallocate()
+        lineLengths.deallocate()
+        lineStarts.deallocate()
+    }
 
     func origin(_ index: Int) -> RecordOrigin {
         RecordOrigin(topic: topics[Int(topicIndexes[index])], partition: partitions[index], offset: offsets[index])
+    }
+
+    /// The columns while decoding; freed here if decoding fails, else owned by the block.
+    fileprivate struct Columns {
+        var timestamps: UnsafeMutableBufferPointer<Int64>
+        var topicIndexes: UnsafeMutableBufferPointer<Int32>
+        var partitions: UnsafeMutableBufferPointer<Int32>
+        var offsets: UnsafeMutableBufferPointer<Int64>
+        var lineLengths: UnsafeMutableBufferPointer<Int32>
+        var lineStarts: UnsafeMutableBufferPointer<Int>
+        var topics: [String] = []
+        var lines: [UInt8] = []
+        var metadata: [Labels] = []
+
+        init(count: Int, withStarts: Bool) {
+            timestamps = .allocate(capacity: count)
+            topicIndexes = .allocate(capacity: count)
+            partitions = .allocate(capacity: count)
+            offsets = .allocate(capacity: count)
+            lineLengths = .allocate(capacity: count)
+            lineStarts = .allocate(capacity: withStarts ? count + 1 : 0)
+        }
+
+        func free() {
+            timestamps.deallocate()
+            topicIndexes.deallocate()
+            partitions.deallocate()
+            offsets.deallocate()
+            lineLengths.deallocate()
+            lineStarts.deallocate()
+        }
     }
 
     /// Reads and decodes `block` from `file`. Lines are read only when `needsLines`;
     /// metadata only when `metadataNames` is nil (all) or names one the block holds
     /// (`partMetadataNames` resolves the block's name indexes).
     static func read(_ block: BlockInfo, from file: FileHandle, needsLines: Bool, metadataNames: Set<String>?,
-                     partMetadataNames: [String]) throws -> DecodedBlock {
+                     partMetadataNames: [String], codec: ZstdColumnCodec) throws -> DecodedBlock {
+        var columns = Columns(count: block.count, withStarts: needsLines)
+        do {
+            try decode(block, from: file, needsLines: needsLines, metadataNames: metadataNames,
+                       partMetadataNames: partMetadataNames, codec: codec, into: &columns)
+        } catch {
+            columns.free()
+            throw error
+        }
+        return DecodedBlock(count: block.count, columns: columns)
+    }
+
+    private static func decode(_ block: BlockInfo, from file: FileHandle, needsLines: Bool, metadataNames: Set<String>?,
+                               partMetadataNames: [String], codec: ZstdColumnCodec, into decoded: inout Columns) throws {
         let wantsMetadata = block[.metadata].rawLength > 0 && (metadataNames.map { names in
             block.metadataNames.contains { names.contains(partMetadataNames[$0]) }
         } ?? true)
@@ -40,7 +105,6 @@ struct DecodedBlock {
         guard bytes.count == length else {
             throw LogStoreError.corrupt(path: file.path, reason: "block at \(block.offset) is cut short")
         }
-        var decoded = DecodedBlock()
         try bytes.withUnsafeBytes { stored in
             func column(_ column: BlockColumn) throws -> [UInt8] {
                 let info = block[column]
@@ -50,11 +114,7 @@ struct DecodedBlock {
                     throw LogStoreError.corrupt(path: file.path, reason: "checksum of block at \(block.offset) column \(column)")
                 }
                 guard info.compressed else { return Array(slice) }
-                let raw = try CompressionCodec.zstd.decompress(slice, maxOutputBytes: info.rawLength)
-                guard raw.count == info.rawLength else {
-                    throw LogStoreError.corrupt(path: file.path, reason: "block at \(block.offset) column \(column) size")
-                }
-                return raw
+                return try codec.decompress(slice, rawLength: info.rawLength, path: file.path)
             }
             try decoded.decodeTimestamps(try column(.timestamps), block: block, path: file.path)
             try decoded.decodeOrigins(try column(.origins), count: block.count, path: file.path)
@@ -65,70 +125,59 @@ struct DecodedBlock {
             }
             if needsLines {
                 decoded.lines = try column(.lines)
-                guard decoded.lines.count == (decoded.lineStarts.last ?? 0) else {
+                guard decoded.lines.count == decoded.lineStarts[block.count] else {
                     throw LogStoreError.corrupt(path: file.path, reason: "block at \(block.offset): line bytes disagree with lengths")
                 }
             }
         }
-        return decoded
     }
+}
 
-    private mutating func decodeTimestamps(_ raw: [UInt8], block: BlockInfo, path: String) throws {
+extension DecodedBlock.Columns {
+
+    fileprivate mutating func decodeTimestamps(_ raw: [UInt8], block: BlockInfo, path: String) throws {
         try raw.withUnsafeBytes { raw in
             var reader = FieldReader(raw, path: path)
             var time = block.minTime
-            timestamps = try [Int64](unsafeUninitializedCapacity: block.count) { out, initialized in
-                for index in 0..<block.count {
-                    time &+= Int64(bitPattern: try reader.varint())
-                    out[index] = time
-                    initialized = index + 1
-                }
+            for index in 0..<block.count {
+                time &+= Int64(bitPattern: try reader.varint())
+                timestamps[index] = time
             }
         }
     }
 
-    private mutating func decodeOrigins(_ raw: [UInt8], count: Int, path: String) throws {
+    fileprivate mutating func decodeOrigins(_ raw: [UInt8], count: Int, path: String) throws {
         try raw.withUnsafeBytes { raw in
             var reader = FieldReader(raw, path: path)
             let topicCount = try reader.count(limit: count)
             for _ in 0..<topicCount { topics.append(try reader.string()) }
             guard topicCount > 0 || count == 0 else { throw reader.corrupt("block without topics") }
-            topicIndexes.reserveCapacity(count)
-            partitions.reserveCapacity(count)
-            offsets.reserveCapacity(count)
             var offset: Int64 = 0
-            for _ in 0..<count {
-                let topic = try reader.count(limit: max(0, topicCount - 1))
-                topicIndexes.append(Int32(topic))
-                partitions.append(Int32(truncatingIfNeeded: try reader.zigZag()))
+            for index in 0..<count {
+                topicIndexes[index] = Int32(try reader.count(limit: max(0, topicCount - 1)))
+                partitions[index] = Int32(truncatingIfNeeded: try reader.zigZag())
                 offset &+= try reader.zigZag()
-                offsets.append(offset)
+                offsets[index] = offset
             }
         }
     }
 
-    private mutating func decodeLineLengths(_ raw: [UInt8], count: Int, path: String, computeStarts: Bool) throws {
+    fileprivate mutating func decodeLineLengths(_ raw: [UInt8], count: Int, path: String, computeStarts: Bool) throws {
         try raw.withUnsafeBytes { raw in
             var reader = FieldReader(raw, path: path)
-            lineLengths = try [Int32](unsafeUninitializedCapacity: count) { out, initialized in
-                for index in 0..<count {
-                    out[index] = Int32(try reader.count())
-                    initialized = index + 1
-                }
-            }
+            for index in 0..<count { lineLengths[index] = Int32(try reader.count()) }
         }
         if computeStarts {
-            lineStarts.reserveCapacity(count + 1)
             var start = 0
-            lineStarts.append(0)
-            for length in lineLengths {
-                start += Int(length)
-                lineStarts.append(start)
+            lineStarts[0] = 0
+            for index in 0..<count {
+                start += Int(lineLengths[index])
+                lineStarts[index + 1] = start
             }
         }
     }
 
-    private mutating func decodeMetadata(_ raw: [UInt8], count: Int, names: Set<String>?, path: String) throws {
+    fileprivate mutating func decodeMetadata(_ raw: [UInt8], count: Int, names: Set<String>?, path: String) throws {
         try raw.withUnsafeBytes { raw in
             var reader = FieldReader(raw, path: path)
             let nameCount = try reader.count()

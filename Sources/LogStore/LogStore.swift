@@ -209,11 +209,18 @@ public final class LogStore: LogEntrySource, Sendable {
     }
 
     private func writePart(_ heads: [LogStoreHead], marks: [TopicPartition: Int64], sequence: UInt64) throws -> LogPart {
-        var byLabels: [Labels: [LogEntry]] = [:]
-        for head in heads {
-            for stream in head.streams { byLabels[stream.labels, default: []].append(contentsOf: stream.allEntries) }
+        var streams: [(labels: Labels, entries: [LogEntry])]
+        if heads.count == 1 {
+            streams = heads[0].streams.map { ($0.labels, $0.allEntries) }
+        } else {
+            // After a failed flush: the same stream may sit in several heads.
+            var byLabels: [Labels: [LogEntry]] = [:]
+            for head in heads {
+                for stream in head.streams { byLabels[stream.labels, default: []].append(contentsOf: stream.allEntries) }
+            }
+            streams = byLabels.map { ($0.key, $0.value) }
         }
-        let (bytes, index) = try PartWriter.build(streams: byLabels.map { ($0.key, $0.value) }, highWater: marks,
+        let (bytes, index) = try PartWriter.build(streams: streams, highWater: marks,
                                                   blockTargetBytes: configuration.blockTargetBytes,
                                                   level: configuration.compressionLevel)
         let name = LogStoreFileNames.part(minTime: index.minTime, sequence: sequence)
@@ -332,6 +339,7 @@ public final class LogStore: LogEntrySource, Sendable {
         guard low < high else { return [] }
         let snapshot = snapshot(matchers, start: low, end: high)
         var found: [String: Labels] = [:]
+        let codec = ZstdColumnCodec()
         for part in snapshot.parts where part.overlaps(start: start, end: end) {
             let matches = part.matchingStreams(matchers)
             for (stream, labels) in part.index.streams.enumerated() where matches[stream] && found[part.sortKeys[stream]] == nil {
@@ -342,7 +350,7 @@ public final class LogStore: LogEntrySource, Sendable {
                     if block.minTime >= low && block.maxTime < high { return true }
                     // A block straddling the range: its timestamps decide.
                     let decoded = try DecodedBlock.read(block, from: part.file, needsLines: false, metadataNames: [],
-                                                        partMetadataNames: part.index.metadataNames)
+                                                        partMetadataNames: part.index.metadataNames, codec: codec)
                     return decoded.timestamps.contains { $0 >= low && $0 < high }
                 }) {
                     found[part.sortKeys[stream]] = labels

@@ -21,29 +21,26 @@ struct ScanMerger {
         let rank: Int32
     }
 
-    final class Cursor {
+    /// One source of one stream's entries: an (eventually decoded) block or head entries.
+    struct Cursor {
         let rank: Int32
         let labels: Labels
         let part: LogPart?
         let block: Int
-        var decoded = DecodedBlock()
+        var decoded: DecodedBlock?
         var entries: [LogEntry]
         var position = 0
         var remaining = 0
 
-        init(rank: Int32, labels: Labels, part: LogPart?, block: Int, entries: [LogEntry]) {
-            self.rank = rank
-            self.labels = labels
-            self.part = part
-            self.block = block
-            self.entries = entries
-        }
-
         var time: Int64 {
-            part == nil ? entries[position].timestamp.nanosecondsSinceEpoch : decoded.timestamps[position]
+            if let decoded { return decoded.timestamps[position] }
+            return entries[position].timestamp.nanosecondsSinceEpoch
         }
 
-        var origin: RecordOrigin { part == nil ? entries[position].origin : decoded.origin(position) }
+        var origin: RecordOrigin {
+            if let decoded { return decoded.origin(position) }
+            return entries[position].origin
+        }
     }
 
     struct HeapItem {
@@ -60,6 +57,7 @@ struct ScanMerger {
     var cursors: [Cursor] = []
     var heap: [HeapItem] = []
     private(set) var blocksDecoded = 0
+    private let codec = ZstdColumnCodec()
     private let forward: Bool
 
     /// `labels[rank]` is the stream of that rank; ranks follow `Labels.sortKey`.
@@ -70,12 +68,13 @@ struct ScanMerger {
         for candidate in blocks {
             let info = candidate.part.index.blocks[candidate.block]
             cursors.append(Cursor(rank: candidate.rank, labels: labels[Int(candidate.rank)], part: candidate.part,
-                                  block: candidate.block, entries: []))
+                                  block: candidate.block, decoded: nil, entries: []))
             heap.append(HeapItem(key: transformed(forward ? info.minTime : info.maxTime), rank: transformed(candidate.rank),
                                  pending: true, cursor: Int32(cursors.count - 1)))
         }
         for head in heads where !head.entries.isEmpty {
-            let cursor = Cursor(rank: head.rank, labels: labels[Int(head.rank)], part: nil, block: 0, entries: head.entries)
+            var cursor = Cursor(rank: head.rank, labels: labels[Int(head.rank)], part: nil, block: 0, decoded: nil,
+                                entries: head.entries)
             cursor.remaining = head.entries.count
             cursor.position = forward ? 0 : head.entries.count - 1
             cursors.append(cursor)
@@ -97,72 +96,71 @@ struct ScanMerger {
         let needsLines = scan.needsLines
         let metadataNames = scan.metadataNames
         let step = forward ? 1 : -1
-        while let top = heap.first {
-            let cursor = cursors[Int(top.cursor)]
+        while !heap.isEmpty {
+            let top = heap[0]
+            let c = Int(top.cursor)
             if top.pending {
-                try open(cursor)
-                if cursor.remaining == 0 {
+                try open(c)
+                if cursors[c].remaining == 0 {
                     removeTop()
                 } else {
-                    heap[0].key = transformed(cursor.time)
+                    heap[0].key = transformed(cursors[c].time)
                     heap[0].pending = false
                     siftDown(0)
                 }
                 continue
             }
+            let position = cursors[c].position
             let scanned: ScannedEntry
-            let position = cursor.position
-            if cursor.part == nil {
-                var entry = cursor.entries[position]
+            if let decoded = cursors[c].decoded {
+                let length = Int(decoded.lineLengths[position])
+                var line: [UInt8] = []
+                if needsLines {
+                    let start = decoded.lineStarts[position]
+                    line = decoded.lines.withUnsafeBufferPointer { Array(UnsafeBufferPointer(rebasing: $0[start..<(start + length)])) }
+                }
+                let entry = LogEntry(timestamp: Timestamp(nanosecondsSinceEpoch: decoded.timestamps[position]),
+                                     stream: cursors[c].labels, line: line,
+                                     metadata: decoded.metadata.isEmpty ? Labels() : decoded.metadata[position],
+                                     origin: decoded.origin(position))
+                scanned = ScannedEntry(entry: entry, lineLength: length, streamID: Int(cursors[c].rank))
+            } else {
+                var entry = cursors[c].entries[position]
                 let length = entry.line.count
                 if !needsLines { entry.line = [] }
                 if let metadataNames, !entry.metadata.isEmpty {
                     for pair in entry.metadata where !metadataNames.contains(pair.name) { entry.metadata[pair.name] = nil }
                 }
-                scanned = ScannedEntry(entry: entry, lineLength: length, streamID: Int(cursor.rank))
-            } else {
-                // Field by field: copying `decoded` whole would retain each of its arrays.
-                let length = Int(cursor.decoded.lineLengths[position])
-                let line: [UInt8]
-                if needsLines {
-                    let start = cursor.decoded.lineStarts[position]
-                    line = Array(cursor.decoded.lines[start..<(start + length)])
-                } else {
-                    line = []
-                }
-                let entry = LogEntry(timestamp: Timestamp(nanosecondsSinceEpoch: cursor.decoded.timestamps[position]),
-                                     stream: cursor.labels, line: line,
-                                     metadata: cursor.decoded.metadata.isEmpty ? Labels() : cursor.decoded.metadata[position],
-                                     origin: cursor.decoded.origin(position))
-                scanned = ScannedEntry(entry: entry, lineLength: length, streamID: Int(cursor.rank))
+                scanned = ScannedEntry(entry: entry, lineLength: length, streamID: Int(cursors[c].rank))
             }
             guard try visit(scanned) else { return }
-            cursor.remaining -= 1
-            if cursor.remaining == 0 {
+            cursors[c].remaining -= 1
+            if cursors[c].remaining == 0 {
                 removeTop()
             } else {
-                cursor.position += step
-                heap[0].key = transformed(cursor.time)
+                cursors[c].position += step
+                heap[0].key = transformed(cursors[c].time)
                 siftDown(0)
             }
         }
     }
 
     /// Decodes a cursor's block and positions it on its first entry in the scan's range.
-    private mutating func open(_ cursor: Cursor) throws {
-        guard let part = cursor.part else { return }
+    private mutating func open(_ c: Int) throws {
+        guard let part = cursors[c].part else { return }
         blocksDecoded += 1
-        cursor.decoded = try DecodedBlock.read(part.index.blocks[cursor.block], from: part.file,
-                                               needsLines: scan.needsLines, metadataNames: scan.metadataNames,
-                                               partMetadataNames: part.index.metadataNames)
-        let times = cursor.decoded.timestamps
+        let decoded = try DecodedBlock.read(part.index.blocks[cursors[c].block], from: part.file,
+                                            needsLines: scan.needsLines, metadataNames: scan.metadataNames,
+                                            partMetadataNames: part.index.metadataNames, codec: codec)
+        let times = UnsafeBufferPointer(decoded.timestamps)
         let low = Self.lowerBound(times, scan.start.nanosecondsSinceEpoch)
         let high = Self.lowerBound(times, scan.end.nanosecondsSinceEpoch)
-        cursor.remaining = max(0, high - low)
-        cursor.position = forward ? low : high - 1
+        cursors[c].decoded = decoded
+        cursors[c].remaining = max(0, high - low)
+        cursors[c].position = forward ? low : high - 1
     }
 
-    private static func lowerBound(_ times: [Int64], _ value: Int64) -> Int {
+    private static func lowerBound(_ times: UnsafeBufferPointer<Int64>, _ value: Int64) -> Int {
         var low = 0
         var high = times.count
         while low < high {
@@ -186,7 +184,7 @@ struct ScanMerger {
 
     /// Drops a finished cursor's decoded data right away: memory follows the live blocks.
     private mutating func release(_ cursor: Int32) {
-        cursors[Int(cursor)].decoded = DecodedBlock()
+        cursors[Int(cursor)].decoded = nil
         cursors[Int(cursor)].entries = []
     }
 

@@ -21,7 +21,7 @@ import TestSupport
         var entries: [LogEntry] = []
         for block in part.index.blocks {
             let decoded = try DecodedBlock.read(block, from: part.file, needsLines: true, metadataNames: nil,
-                                                partMetadataNames: part.index.metadataNames)
+                                                partMetadataNames: part.index.metadataNames, codec: ZstdColumnCodec())
             for index in 0..<decoded.count {
                 let start = decoded.lineStarts[index]
                 entries.append(LogEntry(
