@@ -9,9 +9,11 @@ import Musl
 /// Thread-safety: positional reads (`pread`) are safe from any thread at once; writes and
 /// truncation must be serialized by the owner (the partition lock). Holding a reference
 /// keeps the data readable even after the file is unlinked by retention.
-final class FileHandle: @unchecked Sendable {
-    let descriptor: Int32
-    let path: String
+public final class FileHandle: @unchecked Sendable {
+    /// The open descriptor; valid as long as this handle lives.
+    public let descriptor: Int32
+    /// The path it was opened with, for error messages.
+    public let path: String
 
     private init(descriptor: Int32, path: String) {
         self.descriptor = descriptor
@@ -20,7 +22,8 @@ final class FileHandle: @unchecked Sendable {
 
     deinit { close(descriptor) }
 
-    static func open(_ path: String, create: Bool = false, readOnly: Bool = false) throws -> FileHandle {
+    /// Opens `path` read-write (or read-only), creating it with mode 0644 when `create`.
+    public static func open(_ path: String, create: Bool = false, readOnly: Bool = false) throws -> FileHandle {
         var flags = (readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC
         if create { flags |= O_CREAT }
         let fd = Glibc.open(path, flags, 0o644)
@@ -28,20 +31,22 @@ final class FileHandle: @unchecked Sendable {
         return FileHandle(descriptor: fd, path: path)
     }
 
-    func size() throws -> Int {
+    /// The file's current size in bytes (fstat).
+    public func size() throws -> Int {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw LogError.io(operation: "fstat", path: path, errno: errno) }
         return Int(info.st_size)
     }
 
-    func modificationTimeMilliseconds() -> Int64 {
+    /// The file's modification time, 0 when fstat fails.
+    public func modificationTimeMilliseconds() -> Int64 {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { return 0 }
         return Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000
     }
 
     /// Reads up to `count` bytes at `position`; fewer only at end of file.
-    func read(at position: Int, count: Int) throws -> [UInt8] {
+    public func read(at position: Int, count: Int) throws -> [UInt8] {
         guard count > 0 else { return [] }
         var failure: Int32 = 0
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -63,7 +68,7 @@ final class FileHandle: @unchecked Sendable {
     }
 
     /// Writes all of `pieces`, in order, starting at `position`.
-    func write(_ pieces: [UnsafeRawBufferPointer], at position: Int) throws {
+    public func write(_ pieces: [UnsafeRawBufferPointer], at position: Int) throws {
         var vectors = pieces.filter { $0.count > 0 }.map {
             iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count)
         }
@@ -90,25 +95,29 @@ final class FileHandle: @unchecked Sendable {
         }
     }
 
-    func write(_ bytes: [UInt8], at position: Int) throws {
+    /// Writes all of `bytes` at `position`.
+    public func write(_ bytes: [UInt8], at position: Int) throws {
         try bytes.withUnsafeBytes { (buffer) throws in try write([buffer], at: position) }
     }
 
-    func truncate(to size: Int) throws {
+    /// Sets the file's size (ftruncate).
+    public func truncate(to size: Int) throws {
         guard ftruncate(descriptor, off_t(size)) == 0 else { throw LogError.io(operation: "ftruncate", path: path, errno: errno) }
     }
 
     /// fdatasync: the data and the size reach the disk.
-    func sync() throws {
+    public func sync() throws {
         guard fdatasync(descriptor) == 0 else { throw LogError.io(operation: "fdatasync", path: path, errno: errno) }
     }
 }
 
 /// Directory operations the log needs, with errors carrying the path.
-enum FileSystem {
-    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+public enum FileSystem {
+    /// Whether anything exists at `path`.
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-    static func createDirectory(_ path: String) throws {
+    /// Creates `path` and any missing parents (mkdir -p).
+    public static func createDirectory(_ path: String) throws {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             prefix += "/" + component
@@ -118,7 +127,8 @@ enum FileSystem {
         }
     }
 
-    static func contents(of directory: String) throws -> [String] {
+    /// The names in `directory` (without `.` and `..`), sorted.
+    public static func contents(of directory: String) throws -> [String] {
         guard let dir = opendir(directory) else { throw LogError.io(operation: "opendir", path: directory, errno: errno) }
         defer { closedir(dir) }
         var names: [String] = []
@@ -131,17 +141,19 @@ enum FileSystem {
         return names.sorted()
     }
 
-    static func isDirectory(_ path: String) -> Bool {
+    /// Whether `path` is a directory (following symlinks).
+    public static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
-    static func remove(_ path: String) throws {
+    /// Unlinks `path`; a missing file is not an error.
+    public static func remove(_ path: String) throws {
         guard unlink(path) == 0 || errno == ENOENT else { throw LogError.io(operation: "unlink", path: path, errno: errno) }
     }
 
     /// fsync of a directory, so that created, renamed and removed names are durable.
-    static func syncDirectory(_ path: String) throws {
+    public static func syncDirectory(_ path: String) throws {
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw LogError.io(operation: "open", path: path, errno: errno) }
         defer { close(fd) }
@@ -149,7 +161,7 @@ enum FileSystem {
     }
 
     /// Replaces `path` with `bytes` atomically: temp file, fsync, rename, directory fsync.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws {
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws {
         let temporary = path + LogFileNames.temporarySuffix
         let file = try FileHandle.open(temporary, create: true)
         try file.truncate(to: 0)
@@ -159,7 +171,8 @@ enum FileSystem {
         try syncDirectory(directory)
     }
 
-    static func readWholeFile(_ path: String) throws -> [UInt8] {
+    /// The whole contents of the file at `path`.
+    public static func readWholeFile(_ path: String) throws -> [UInt8] {
         let file = try FileHandle.open(path, readOnly: true)
         return try file.read(at: 0, count: try file.size())
     }

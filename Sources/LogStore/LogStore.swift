@@ -1,1 +1,419 @@
-// The indexed log store. See Sources/LogStore/*.swift.
+import CommitLog
+import SluiceModel
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The indexed log store: an in-memory head plus immutable part files (see `PartFile`,
+/// `LogStoreFileNames`), scanned with bloom-filtered, time-bounded block skipping.
+///
+/// Durability comes from the broker's commit log, which is the write-ahead log: entries in
+/// the head are lost on a crash, and `committedOffsets()` tells the processor where to
+/// re-consume from; re-appended origins at or below the marks are skipped.
+///
+/// Thread-safety: every method may be called from any thread. Mutable state sits behind
+/// one mutex; flushes are serialized by a second one and encode and write without holding
+/// the first; scans take a snapshot (parts + head chunks) under the lock and read without it.
+public final class LogStore: LogEntrySource, Sendable {
+    /// A broker partition, the unit the high-water marks are kept per.
+    public struct TopicPartition: Hashable, Sendable {
+        public var topic: String
+        public var partition: Int32
+
+        public init(topic: String, partition: Int32) {
+            self.topic = topic
+            self.partition = partition
+        }
+    }
+
+    private struct State {
+        var head = LogStoreHead()
+        /// Heads being written (or whose write failed), still served by scans.
+        var flushing: [LogStoreHead] = []
+        /// When the current head (or an unflushed `through` advance) began, by the clock.
+        var headStarted: Int64?
+        var parts: [LogPart] = []
+        /// Highest offset per partition in memory, durable, or declared consumed.
+        var accepted: [TopicPartition: Int64] = [:]
+        var durable: [TopicPartition: Int64] = [:]
+        var nextSequence: UInt64 = 1
+        var closed = false
+        var entriesIndexed = 0
+        var duplicatesSkipped = 0
+    }
+
+    public let configuration: LogStoreConfiguration
+    /// What recovery at open found and did (parts refused, temporary files removed); empty
+    /// after a clean start.
+    public let recoveryReport: [String]
+    private let now: @Sendable () -> Timestamp
+    private let partsDirectory: String
+    private let state: Mutex<State>
+    private let flushGate = Mutex(())
+    private let blocksScanned = Atomic<Int>(0)
+    private let blocksSkippedByTime = Atomic<Int>(0)
+    private let blocksSkippedByStream = Atomic<Int>(0)
+    private let blocksSkippedByBloom = Atomic<Int>(0)
+
+    /// Opens (or creates) the store in `configuration.directory` and recovers it: leftover
+    /// temporary files are deleted, parts whose footer or index do not verify are renamed to
+    /// `*.corrupt` and left out, and the marks come from the committed-offsets file and the
+    /// parts that verified.
+    public init(configuration: LogStoreConfiguration, now: @escaping @Sendable () -> Timestamp) throws {
+        self.configuration = configuration
+        self.now = now
+        partsDirectory = configuration.directory + "/" + LogStoreFileNames.partsDirectory
+        try FileSystem.createDirectory(partsDirectory)
+        var problems: [String] = []
+        var recovered = State()
+        var highestSequence: UInt64 = 0
+        for name in try FileSystem.contents(of: partsDirectory) {
+            let path = partsDirectory + "/" + name
+            if name.hasSuffix(LogStoreFileNames.temporarySuffix) {
+                try FileSystem.remove(path)
+                problems.append("removed unfinished file \(path)")
+                continue
+            }
+            if let sequence = LogStoreFileNames.sequence(ofPart: name.hasSuffix(LogStoreFileNames.corruptSuffix)
+                ? String(name.dropLast(LogStoreFileNames.corruptSuffix.count)) : name) {
+                highestSequence = max(highestSequence, sequence)
+            }
+            guard name.hasSuffix(LogStoreFileNames.partSuffix) else { continue }
+            do {
+                recovered.parts.append(try LogPart.open(directory: partsDirectory, name: name))
+            } catch let error as LogStoreError {
+                let aside = path + LogStoreFileNames.corruptSuffix
+                guard rename(path, aside) == 0 else { throw LogError.io(operation: "rename", path: path, errno: errno) }
+                problems.append("refused part \(path) (\(error)); renamed to \(aside)")
+            }
+        }
+        if problems.contains(where: { $0.hasPrefix("refused") }) { try FileSystem.syncDirectory(partsDirectory) }
+        recovered.parts.sort { $0.sequence < $1.sequence }
+        recovered.nextSequence = highestSequence + 1
+
+        let offsetsPath = configuration.directory + "/" + LogStoreFileNames.committedOffsets
+        try FileSystem.remove(offsetsPath + LogStoreFileNames.temporarySuffix)
+        if FileSystem.exists(offsetsPath) {
+            do {
+                recovered.durable = try CommittedOffsetsFile.parse(try FileSystem.readWholeFile(offsetsPath), path: offsetsPath)
+            } catch let error as LogStoreError {
+                problems.append("ignored \(error); marks come from the parts")
+            }
+        }
+        for part in recovered.parts {
+            recovered.durable.merge(part.index.highWater) { max($0, $1) }
+        }
+        recovered.accepted = recovered.durable
+        recoveryReport = problems
+        state = Mutex(recovered)
+    }
+
+    // MARK: Appending
+
+    /// Appends consumed records' entries (each partition's offsets ascending); `through`
+    /// tells, per partition, the last offset the caller has consumed even if it produced no
+    /// entry (filtered/dropped records), so the high-water can pass it. Returns how many
+    /// entries were new; origins at or below a partition's mark are counted as duplicates.
+    @discardableResult
+    public func append(_ entries: [LogEntry], through: [TopicPartition: Int64] = [:]) throws -> Int {
+        try state.withLock { state in
+            guard !state.closed else { throw LogStoreError.closed }
+            let wasEmpty = state.head.isEmpty
+            var added = 0
+            // The mark of the partition seen last, written back when the partition changes.
+            var current: (key: TopicPartition, mark: Int64?)?
+            for entry in entries {
+                if current == nil || current!.key.partition != entry.origin.partition || current!.key.topic != entry.origin.topic {
+                    if let current { state.accepted[current.key] = current.mark }
+                    let key = TopicPartition(topic: entry.origin.topic, partition: entry.origin.partition)
+                    current = (key, state.accepted[key])
+                }
+                if let mark = current!.mark, entry.origin.offset <= mark {
+                    state.duplicatesSkipped += 1
+                    continue
+                }
+                current!.mark = entry.origin.offset
+                state.head.append(entry)
+                added += 1
+            }
+            if let current { state.accepted[current.key] = current.mark }
+            var advanced = added > 0
+            for (key, offset) in through where offset > (state.accepted[key] ?? Int64.min) {
+                state.accepted[key] = offset
+                advanced = true
+            }
+            state.entriesIndexed += added
+            if advanced, wasEmpty, state.headStarted == nil { state.headStarted = now().nanosecondsSinceEpoch }
+            return added
+        }
+    }
+
+    /// The durable high-water per partition: the last offset whose entry is in a part (or
+    /// that was declared consumed before that part was written).
+    public func committedOffsets() -> [TopicPartition: Int64] {
+        state.withLock { $0.durable }
+    }
+
+    /// Flushes when the head has reached `maxHeadBytes` or `maxHeadAgeNanoseconds`; cheap
+    /// otherwise, so call it often. Returns whether it flushed.
+    @discardableResult
+    public func flushIfDue() throws -> Bool {
+        let due = state.withLock { state -> Bool in
+            guard let started = state.headStarted, !state.closed else { return false }
+            return state.head.rawBytes >= configuration.maxHeadBytes
+                || now().nanosecondsSinceEpoch &- started >= configuration.maxHeadAgeNanoseconds
+        }
+        if due { try flush() }
+        return due
+    }
+
+    /// Writes the head as one part now and makes the marks durable.
+    public func flush() throws {
+        try flushGate.withLock { _ in try flushLocked() }
+    }
+
+    private func flushLocked() throws {
+        let (heads, marks, sequence, started) = state.withLock { state in
+            if !state.head.isEmpty {
+                state.flushing.append(state.head)
+                state.head = LogStoreHead()
+            }
+            let started = state.headStarted
+            state.headStarted = nil
+            let sequence = state.nextSequence
+            state.nextSequence += 1
+            return (state.flushing, state.accepted, sequence, started)
+        }
+        do {
+            let part = heads.isEmpty ? nil : try writePart(heads, marks: marks, sequence: sequence)
+            let durable = state.withLock { $0.durable }
+            if part != nil || marks != durable {
+                try FileSystem.writeAtomically(CommittedOffsetsFile.serialized(marks),
+                                               to: configuration.directory + "/" + LogStoreFileNames.committedOffsets,
+                                               directory: configuration.directory)
+            }
+            state.withLock { state in
+                if let part { state.parts.append(part) }
+                state.flushing.removeFirst(heads.count)
+                state.durable.merge(marks) { max($0, $1) }
+            }
+        } catch {
+            // The heads stay in `flushing`, served and retried by the next flush.
+            state.withLock { state in
+                if state.headStarted == nil { state.headStarted = started ?? now().nanosecondsSinceEpoch }
+            }
+            throw error
+        }
+    }
+
+    private func writePart(_ heads: [LogStoreHead], marks: [TopicPartition: Int64], sequence: UInt64) throws -> LogPart {
+        var streams: [(labels: Labels, entries: [LogEntry])]
+        if heads.count == 1 {
+            streams = heads[0].streams.map { ($0.labels, $0.allEntries) }
+        } else {
+            // After a failed flush: the same stream may sit in several heads.
+            var byLabels: [Labels: [LogEntry]] = [:]
+            for head in heads {
+                for stream in head.streams { byLabels[stream.labels, default: []].append(contentsOf: stream.allEntries) }
+            }
+            streams = byLabels.map { ($0.key, $0.value) }
+        }
+        let (bytes, index) = try PartWriter.build(streams: streams, highWater: marks,
+                                                  blockTargetBytes: configuration.blockTargetBytes,
+                                                  level: configuration.compressionLevel)
+        let name = LogStoreFileNames.part(minTime: index.minTime, sequence: sequence)
+        let path = partsDirectory + "/" + name
+        let temporary = path + LogStoreFileNames.temporarySuffix
+        let file = try FileHandle.open(temporary, create: true)
+        try file.write(bytes, at: 0)
+        try file.sync()
+        guard rename(temporary, path) == 0 else { throw LogError.io(operation: "rename", path: temporary, errno: errno) }
+        try FileSystem.syncDirectory(partsDirectory)
+        return LogPart(name: name, sequence: sequence, file: file, size: bytes.count, index: index)
+    }
+
+    // MARK: Retention
+
+    /// Removes parts whose newest entry is older than `retentionNanoseconds`, then the parts
+    /// with the oldest newest entry while the total exceeds `retentionBytes`. The marks stay.
+    /// Returns how many parts were removed.
+    @discardableResult
+    public func applyRetention() throws -> Int {
+        let cutoff = configuration.retentionNanoseconds.map { now().nanosecondsSinceEpoch &- $0 }
+        let removed = state.withLock { state -> [LogPart] in
+            var removed: [LogPart] = []
+            var kept: [LogPart] = []
+            for part in state.parts {
+                if let cutoff, part.index.maxTime < cutoff { removed.append(part) } else { kept.append(part) }
+            }
+            if let limit = configuration.retentionBytes {
+                var total = kept.reduce(0) { $0 + $1.size }
+                let oldestFirst = kept.sorted { ($0.index.maxTime, $0.sequence) < ($1.index.maxTime, $1.sequence) }
+                var dropped = Set<UInt64>()
+                for part in oldestFirst where total > limit {
+                    total -= part.size
+                    dropped.insert(part.sequence)
+                    removed.append(part)
+                }
+                kept.removeAll { dropped.contains($0.sequence) }
+            }
+            state.parts = kept
+            return removed
+        }
+        // Scans holding a removed part keep reading it through its open descriptor.
+        for part in removed { try FileSystem.remove(partsDirectory + "/" + part.name) }
+        if !removed.isEmpty { try FileSystem.syncDirectory(partsDirectory) }
+        return removed.count
+    }
+
+    // MARK: Reading
+
+    private struct Snapshot {
+        var parts: [LogPart]
+        var heads: [LogStoreHead.Stream]
+    }
+
+    private func snapshot(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> Snapshot {
+        state.withLock { state in
+            var heads = state.head.streams(matching: matchers, start: start, end: end)
+            for head in state.flushing { heads += head.streams(matching: matchers, start: start, end: end) }
+            return Snapshot(parts: state.parts, heads: heads)
+        }
+    }
+
+    public func scan(_ scan: LogScan, visit: (ScannedEntry) throws -> Bool) throws {
+        let start = scan.start.nanosecondsSinceEpoch
+        let end = scan.end.nanosecondsSinceEpoch
+        guard start < end else { return }
+        let snapshot = snapshot(scan.matchers, start: start, end: end)
+        let needles = scan.requiredSubstrings.map(TokenHasher.interiorTokens(of:)).filter { !$0.isEmpty }
+
+        var skippedTime = 0, skippedStream = 0, skippedBloom = 0
+        var candidates: [(part: LogPart, block: Int)] = []
+        var streamKeys: [String: Labels] = [:]
+        for part in snapshot.parts {
+            guard part.overlaps(start: scan.start, end: scan.end) else {
+                skippedTime += part.index.blocks.count
+                continue
+            }
+            let matches = part.matchingStreams(scan.matchers)
+            for (number, block) in part.index.blocks.enumerated() {
+                if !matches[block.stream] { skippedStream += 1; continue }
+                if block.maxTime < start || block.minTime >= end { skippedTime += 1; continue }
+                if !needles.allSatisfy({ $0.allSatisfy(block.bloom.mayContain) }) { skippedBloom += 1; continue }
+                candidates.append((part, number))
+                let key = part.sortKeys[block.stream]
+                if streamKeys[key] == nil { streamKeys[key] = part.index.streams[block.stream] }
+            }
+        }
+        var headEntries: [(labels: Labels, key: String, entries: [LogEntry])] = []
+        for stream in snapshot.heads {
+            let entries = stream.entries(start: start, end: end)
+            guard !entries.isEmpty else { continue }
+            let key = stream.labels.sortKey
+            if streamKeys[key] == nil { streamKeys[key] = stream.labels }
+            headEntries.append((stream.labels, key, entries))
+        }
+        blocksSkippedByTime.add(skippedTime, ordering: .relaxed)
+        blocksSkippedByStream.add(skippedStream, ordering: .relaxed)
+        blocksSkippedByBloom.add(skippedBloom, ordering: .relaxed)
+
+        let orderedKeys = streamKeys.keys.sorted()
+        var rankOf: [String: Int32] = [:]
+        for (rank, key) in orderedKeys.enumerated() { rankOf[key] = Int32(rank) }
+        let labels = orderedKeys.map { streamKeys[$0]! }
+        var merger = ScanMerger(
+            scan: scan, labels: labels,
+            blocks: candidates.map { .init(part: $0.part, block: $0.block,
+                                           rank: rankOf[$0.part.sortKeys[$0.part.index.blocks[$0.block].stream]]!) },
+            heads: headEntries.map { .init(entries: $0.entries, rank: rankOf[$0.key]!) })
+        defer { blocksScanned.add(merger.blocksDecoded, ordering: .relaxed) }
+        try merger.run(visit)
+    }
+
+    public func streams(matching matchers: [LabelMatcher], start: Timestamp, end: Timestamp) throws -> [Labels] {
+        let low = start.nanosecondsSinceEpoch
+        let high = end.nanosecondsSinceEpoch
+        guard low < high else { return [] }
+        let snapshot = snapshot(matchers, start: low, end: high)
+        var found: [String: Labels] = [:]
+        let codec = ZstdColumnCodec()
+        for part in snapshot.parts where part.overlaps(start: start, end: end) {
+            let matches = part.matchingStreams(matchers)
+            for (stream, labels) in part.index.streams.enumerated() where matches[stream] && found[part.sortKeys[stream]] == nil {
+                let bounds = part.streamBounds[stream]
+                guard bounds.min < high, bounds.max >= low else { continue }
+                if try part.index.blocks.contains(where: { block in
+                    guard block.stream == stream, block.minTime < high, block.maxTime >= low else { return false }
+                    if block.minTime >= low && block.maxTime < high { return true }
+                    // A block straddling the range: its timestamps decide.
+                    let decoded = try DecodedBlock.read(block, from: part.file, needsLines: false, metadataNames: [],
+                                                        partMetadataNames: part.index.metadataNames, codec: codec)
+                    return decoded.timestamps.contains { $0 >= low && $0 < high }
+                }) {
+                    found[part.sortKeys[stream]] = labels
+                }
+            }
+        }
+        for stream in snapshot.heads where stream.hasEntries(start: low, end: high) {
+            found[stream.labels.sortKey] = stream.labels
+        }
+        return found.sorted { $0.key < $1.key }.map(\.value)
+    }
+
+    /// Stream label names of streams with entries in `[start, end)`, sorted.
+    public func labelNames(start: Timestamp, end: Timestamp) throws -> [String] {
+        var names = Set<String>()
+        for labels in try streams(matching: [], start: start, end: end) {
+            for pair in labels { names.insert(pair.name) }
+        }
+        return names.sorted()
+    }
+
+    /// Values of stream label `name` among streams matching `matchers` with entries in
+    /// `[start, end)`, sorted.
+    public func labelValues(_ name: String, matchers: [LabelMatcher], start: Timestamp, end: Timestamp) throws -> [String] {
+        var values = Set<String>()
+        for labels in try streams(matching: matchers, start: start, end: end) {
+            if let value = labels[name] { values.insert(value) }
+        }
+        return values.sorted()
+    }
+
+    // MARK: Lifecycle and metrics
+
+    public var statistics: LogStoreStatistics {
+        var result = state.withLock { state in
+            var result = LogStoreStatistics()
+            result.entriesIndexed = state.entriesIndexed
+            result.duplicatesSkipped = state.duplicatesSkipped
+            for head in [state.head] + state.flushing {
+                result.headEntries += head.entryCount
+                result.headBytes += head.rawBytes
+            }
+            result.parts = state.parts.count
+            for part in state.parts {
+                result.bytesOnDisk += part.size
+                result.entriesStored += part.entryCount
+                result.rawBytesStored += part.lineBytes
+            }
+            return result
+        }
+        result.blocksScanned = blocksScanned.load(ordering: .relaxed)
+        result.blocksSkippedByTime = blocksSkippedByTime.load(ordering: .relaxed)
+        result.blocksSkippedByStream = blocksSkippedByStream.load(ordering: .relaxed)
+        result.blocksSkippedByBloom = blocksSkippedByBloom.load(ordering: .relaxed)
+        return result
+    }
+
+    /// Flushes the head and refuses further appends. Scans keep working.
+    public func close() throws {
+        try flushGate.withLock { _ in
+            guard !state.withLock({ $0.closed }) else { return }
+            try flushLocked()
+            state.withLock { $0.closed = true }
+        }
+    }
+}

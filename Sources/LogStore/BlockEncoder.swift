@@ -1,0 +1,134 @@
+import KafkaWire
+import SluiceModel
+
+/// Encodes one stream's entries, sorted by (timestamp, origin), into a block's columns.
+///
+/// Column layouts before compression (varints are LEB128, `z` marks zig-zag):
+/// - timestamps: per entry, varint(timestamp &- previous) as a bit pattern; previous starts
+///   at the block's `minTime` (from the index), so deltas are small and non-negative.
+/// - origins: topic count, topics (length, UTF-8); then per entry topic index,
+///   partition (z), offset &- previous offset (z, previous starts at 0).
+/// - lineLengths: per entry, varint length.
+/// - metadata: name count, names (length, UTF-8); then per entry pair count and per pair
+///   name index, value length, value bytes. Empty (no bytes) when no entry has metadata.
+/// - lines: the lines' bytes back to back.
+///
+/// Each non-empty column is one zstd frame unless compressing does not shrink it.
+/// Thread-safety: not thread-safe; one encoder per flush. Its buffers are reused between
+/// blocks so that encoding allocates per block, not per entry.
+struct BlockEncoder {
+    private let codec: ZstdColumnCodec
+    private var columns: [[UInt8]] = Array(repeating: [], count: BlockColumn.allCases.count)
+    private var metadataBody: [UInt8] = []
+    private var tokens = TokenHashSet()
+
+    init(level: Int) { codec = ZstdColumnCodec(level: level) }
+
+    /// Appends the block's columns to `output` and returns its index entry. `metadataName`
+    /// maps a metadata name to its index in the part's table.
+    mutating func encode(_ entries: ArraySlice<LogEntry>, stream: Int, into output: inout [UInt8],
+                         metadataName: (String) -> Int) throws -> BlockInfo {
+        precondition(!entries.isEmpty, "a block holds at least one entry")
+        for index in columns.indices { columns[index].removeAll(keepingCapacity: true) }
+        metadataBody.removeAll(keepingCapacity: true)
+        tokens.removeAll()
+
+        let minTime = entries.first!.timestamp.nanosecondsSinceEpoch
+        var maxTime = minTime
+        var previousTime = minTime
+        var previousOffset: Int64 = 0
+        var topics: [String] = []
+        var lastTopic = ""
+        var lastTopicIndex = -1
+        var metadataNames: [String] = []
+        var metadataIndex: [String: Int] = [:]
+        var lastNames: [(name: String, index: Int)] = []
+        var lineBytes = 0
+
+        for entry in entries {
+            let time = entry.timestamp.nanosecondsSinceEpoch
+            columns[0].appendVarint(UInt64(bitPattern: time &- previousTime))
+            previousTime = time
+            maxTime = max(maxTime, time)
+
+            let origin = entry.origin
+            if lastTopicIndex < 0 || origin.topic != lastTopic {
+                lastTopicIndex = topics.firstIndex(of: origin.topic) ?? {
+                    topics.append(origin.topic)
+                    return topics.count - 1
+                }()
+                lastTopic = origin.topic
+            }
+            columns[1].appendVarint(lastTopicIndex)
+            columns[1].appendZigZag(Int64(origin.partition))
+            columns[1].appendZigZag(origin.offset &- previousOffset)
+            previousOffset = origin.offset
+
+            columns[2].appendVarint(entry.line.count)
+            columns[4].append(contentsOf: entry.line)
+            lineBytes += entry.line.count
+            entry.line.withUnsafeBytes { TokenHasher.addTokens(of: $0, to: &tokens) }
+
+            // Entries of one stream usually carry the same names in the same order: compare
+            // with the previous entry's before hashing.
+            metadataBody.appendVarint(entry.metadata.pairs.count)
+            for (position, pair) in entry.metadata.pairs.enumerated() {
+                let index: Int
+                if position < lastNames.count, lastNames[position].name == pair.name {
+                    index = lastNames[position].index
+                } else {
+                    index = metadataIndex[pair.name] ?? {
+                        metadataNames.append(pair.name)
+                        metadataIndex[pair.name] = metadataNames.count - 1
+                        return metadataNames.count - 1
+                    }()
+                    if position < lastNames.count {
+                        lastNames[position] = (pair.name, index)
+                    } else {
+                        lastNames.append((pair.name, index))
+                    }
+                }
+                metadataBody.appendVarint(index)
+                var value = pair.value
+                value.withUTF8 { utf8 in
+                    metadataBody.appendVarint(utf8.count)
+                    metadataBody.append(contentsOf: utf8)
+                    TokenHasher.addTokens(of: UnsafeRawBufferPointer(utf8), to: &tokens)
+                }
+            }
+        }
+
+        columns[1] = Self.dictionary(topics) + columns[1]
+        if !metadataNames.isEmpty {
+            columns[3] = Self.dictionary(metadataNames)
+            columns[3].append(contentsOf: metadataBody)
+        }
+
+        let offset = output.count
+        var infos: [ColumnInfo] = []
+        infos.reserveCapacity(columns.count)
+        for raw in columns {
+            let start = output.count
+            var compressed = false
+            if raw.count > 32 {
+                compressed = try codec.compress(raw, appendingTo: &output) < raw.count
+                if !compressed { output.removeLast(output.count - start) }
+            }
+            if !compressed { output.append(contentsOf: raw) }
+            let checksum = output.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+            infos.append(ColumnInfo(storedLength: output.count - start, rawLength: raw.count, compressed: compressed,
+                                    checksum: checksum))
+        }
+        return BlockInfo(stream: stream, count: entries.count, minTime: minTime, maxTime: maxTime,
+                         lineBytes: lineBytes, offset: offset, columns: infos,
+                         metadataNames: metadataNames.map(metadataName).sorted(),
+                         bloom: TokenBloomFilter(tokens: tokens))
+    }
+
+    private static func dictionary(_ names: [String]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.appendVarint(names.count)
+        for name in names { bytes.appendString(name) }
+        return bytes
+    }
+}

@@ -1,0 +1,205 @@
+import CommitLog
+import KafkaWire
+import SluiceModel
+
+/// A block's columns decoded into flat buffers, so that a scan builds each entry from a few
+/// loads instead of allocating per entry (lines and metadata aside). A class with `let`
+/// buffers: the merge reads them per entry without copies, retains or exclusivity checks.
+///
+/// Thread-safety: immutable once built; owned by one scan.
+final class DecodedBlock {
+    let count: Int
+    let timestamps: UnsafeMutableBufferPointer<Int64>
+    let topicIndexes: UnsafeMutableBufferPointer<Int32>
+    let partitions: UnsafeMutableBufferPointer<Int32>
+    let offsets: UnsafeMutableBufferPointer<Int64>
+    let lineLengths: UnsafeMutableBufferPointer<Int32>
+    /// Start of each line in `lines` (count + 1 values); empty when lines were not read.
+    let lineStarts: UnsafeMutableBufferPointer<Int>
+    let topics: [String]
+    let lines: [UInt8]
+    /// One label set per entry; empty when metadata was not read.
+    let metadata: [Labels]
+
+    private init(count: Int, columns: Columns) {
+        self.count = count
+        timestamps = columns.timestamps
+        topicIndexes = columns.topicIndexes
+        partitions = columns.partitions
+        offsets = columns.offsets
+        lineLengths = columns.lineLengths
+        lineStarts = columns.lineStarts
+        topics = columns.topics
+        lines = columns.lines
+        metadata = columns.metadata
+    }
+
+    deinit {
+        timestamps.deallocate()
+        topicIndexes.deallocate()
+        partitions.deallocate()
+        offsets.deallocate()
+        lineLengths.deallocate()
+        lineStarts.deallocate()
+    }
+
+    func origin(_ index: Int) -> RecordOrigin {
+        RecordOrigin(topic: topics[Int(topicIndexes[index])], partition: partitions[index], offset: offsets[index])
+    }
+
+    /// The columns while decoding; freed here if decoding fails, else owned by the block.
+    fileprivate struct Columns {
+        var timestamps: UnsafeMutableBufferPointer<Int64>
+        var topicIndexes: UnsafeMutableBufferPointer<Int32>
+        var partitions: UnsafeMutableBufferPointer<Int32>
+        var offsets: UnsafeMutableBufferPointer<Int64>
+        var lineLengths: UnsafeMutableBufferPointer<Int32>
+        var lineStarts: UnsafeMutableBufferPointer<Int>
+        var topics: [String] = []
+        var lines: [UInt8] = []
+        var metadata: [Labels] = []
+
+        init(count: Int, withStarts: Bool) {
+            timestamps = .allocate(capacity: count)
+            topicIndexes = .allocate(capacity: count)
+            partitions = .allocate(capacity: count)
+            offsets = .allocate(capacity: count)
+            lineLengths = .allocate(capacity: count)
+            lineStarts = .allocate(capacity: withStarts ? count + 1 : 0)
+        }
+
+        func free() {
+            timestamps.deallocate()
+            topicIndexes.deallocate()
+            partitions.deallocate()
+            offsets.deallocate()
+            lineLengths.deallocate()
+            lineStarts.deallocate()
+        }
+    }
+
+    /// Reads and decodes `block` from `file`. Lines are read only when `needsLines`;
+    /// metadata only when `metadataNames` is nil (all) or names one the block holds
+    /// (`partMetadataNames` resolves the block's name indexes).
+    static func read(_ block: BlockInfo, from file: FileHandle, needsLines: Bool, metadataNames: Set<String>?,
+                     partMetadataNames: [String], codec: ZstdColumnCodec) throws -> DecodedBlock {
+        var columns = Columns(count: block.count, withStarts: needsLines)
+        do {
+            try decode(block, from: file, needsLines: needsLines, metadataNames: metadataNames,
+                       partMetadataNames: partMetadataNames, codec: codec, into: &columns)
+        } catch {
+            columns.free()
+            throw error
+        }
+        return DecodedBlock(count: block.count, columns: columns)
+    }
+
+    private static func decode(_ block: BlockInfo, from file: FileHandle, needsLines: Bool, metadataNames: Set<String>?,
+                               partMetadataNames: [String], codec: ZstdColumnCodec, into decoded: inout Columns) throws {
+        let wantsMetadata = block[.metadata].rawLength > 0 && (metadataNames.map { names in
+            block.metadataNames.contains { names.contains(partMetadataNames[$0]) }
+        } ?? true)
+        let last: BlockColumn = needsLines ? .lines : (wantsMetadata ? .metadata : .lineLengths)
+        let length = block.columnOffset(last) + block[last].storedLength - block.offset
+        let bytes = try file.read(at: block.offset, count: length)
+        guard bytes.count == length else {
+            throw LogStoreError.corrupt(path: file.path, reason: "block at \(block.offset) is cut short")
+        }
+        try bytes.withUnsafeBytes { stored in
+            func column(_ column: BlockColumn) throws -> [UInt8] {
+                let info = block[column]
+                let start = block.columnOffset(column) - block.offset
+                let slice = UnsafeRawBufferPointer(rebasing: stored[start..<(start + info.storedLength)])
+                guard CRC32C.checksum(slice) == info.checksum else {
+                    throw LogStoreError.corrupt(path: file.path, reason: "checksum of block at \(block.offset) column \(column)")
+                }
+                guard info.compressed else { return Array(slice) }
+                return try codec.decompress(slice, rawLength: info.rawLength, path: file.path)
+            }
+            try decoded.decodeTimestamps(try column(.timestamps), block: block, path: file.path)
+            try decoded.decodeOrigins(try column(.origins), count: block.count, path: file.path)
+            try decoded.decodeLineLengths(try column(.lineLengths), count: block.count, path: file.path,
+                                          computeStarts: needsLines)
+            if wantsMetadata {
+                try decoded.decodeMetadata(try column(.metadata), count: block.count, names: metadataNames, path: file.path)
+            }
+            if needsLines {
+                decoded.lines = try column(.lines)
+                guard decoded.lines.count == decoded.lineStarts[block.count] else {
+                    throw LogStoreError.corrupt(path: file.path, reason: "block at \(block.offset): line bytes disagree with lengths")
+                }
+            }
+        }
+    }
+}
+
+extension DecodedBlock.Columns {
+
+    fileprivate mutating func decodeTimestamps(_ raw: [UInt8], block: BlockInfo, path: String) throws {
+        try raw.withUnsafeBytes { raw in
+            var reader = FieldReader(raw, path: path)
+            var time = block.minTime
+            for index in 0..<block.count {
+                time &+= Int64(bitPattern: try reader.varint())
+                timestamps[index] = time
+            }
+        }
+    }
+
+    fileprivate mutating func decodeOrigins(_ raw: [UInt8], count: Int, path: String) throws {
+        try raw.withUnsafeBytes { raw in
+            var reader = FieldReader(raw, path: path)
+            let topicCount = try reader.count(limit: count)
+            for _ in 0..<topicCount { topics.append(try reader.string()) }
+            guard topicCount > 0 || count == 0 else { throw reader.corrupt("block without topics") }
+            var offset: Int64 = 0
+            for index in 0..<count {
+                topicIndexes[index] = Int32(try reader.count(limit: max(0, topicCount - 1)))
+                partitions[index] = Int32(truncatingIfNeeded: try reader.zigZag())
+                offset &+= try reader.zigZag()
+                offsets[index] = offset
+            }
+        }
+    }
+
+    fileprivate mutating func decodeLineLengths(_ raw: [UInt8], count: Int, path: String, computeStarts: Bool) throws {
+        try raw.withUnsafeBytes { raw in
+            var reader = FieldReader(raw, path: path)
+            for index in 0..<count { lineLengths[index] = Int32(try reader.count()) }
+        }
+        if computeStarts {
+            var start = 0
+            lineStarts[0] = 0
+            for index in 0..<count {
+                start += Int(lineLengths[index])
+                lineStarts[index + 1] = start
+            }
+        }
+    }
+
+    fileprivate mutating func decodeMetadata(_ raw: [UInt8], count: Int, names: Set<String>?, path: String) throws {
+        try raw.withUnsafeBytes { raw in
+            var reader = FieldReader(raw, path: path)
+            let nameCount = try reader.count()
+            var dictionary: [String] = []
+            var keep: [Bool] = []
+            for _ in 0..<nameCount {
+                let name = try reader.string()
+                dictionary.append(name)
+                keep.append(names?.contains(name) ?? true)
+            }
+            metadata.reserveCapacity(count)
+            for _ in 0..<count {
+                var labels = Labels()
+                let pairs = try reader.count(limit: nameCount)
+                for _ in 0..<pairs {
+                    let name = try reader.count(limit: max(0, nameCount - 1))
+                    let value = try reader.raw(try reader.count())
+                    // Pairs were written in name order, so each set appends at the end.
+                    if keep[name] { labels[dictionary[name]] = String(decoding: value, as: UTF8.self) }
+                }
+                metadata.append(labels)
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import SluiceModel
+
+/// A part's index: what a part holds, loaded into memory when the part is opened.
+///
+/// Byte layout (varints are LEB128; `z` marks zig-zag; strings are length + UTF-8):
+/// ```
+/// minTime z, maxTime z
+/// high-water count, { topic, partition z, offset z }*     (the store's marks when written)
+/// stream count, { pair count, { name, value }* }*         (sorted by Labels.sortKey)
+/// metadata name count, { name }*
+/// block count, {
+///   stream, entry count, minTime z, maxTime - minTime, line bytes, file offset,
+///   5 × { stored length << 1 | compressed, raw length, CRC-32C },   (BlockColumn order)
+///   metadata name count, { metadata name index }*,
+///   bloom word count, bloom probes, bloom words (u64 little-endian)*
+/// }*
+/// ```
+/// Blocks are grouped by stream and, within a stream, ordered by time.
+/// Thread-safety: a value type, immutable once written.
+struct PartIndex: Sendable, Equatable {
+    var minTime: Int64
+    var maxTime: Int64
+    var highWater: [LogStore.TopicPartition: Int64]
+    var streams: [Labels]
+    var metadataNames: [String]
+    var blocks: [BlockInfo]
+
+    func serialized() -> [UInt8] {
+        var out: [UInt8] = []
+        out.appendZigZag(minTime)
+        out.appendZigZag(maxTime)
+        HighWaterCoding.append(highWater, to: &out)
+        out.appendVarint(streams.count)
+        for labels in streams {
+            out.appendVarint(labels.pairs.count)
+            for pair in labels.pairs {
+                out.appendString(pair.name)
+                out.appendString(pair.value)
+            }
+        }
+        out.appendVarint(metadataNames.count)
+        for name in metadataNames { out.appendString(name) }
+        out.appendVarint(blocks.count)
+        for block in blocks {
+            out.appendVarint(block.stream)
+            out.appendVarint(block.count)
+            out.appendZigZag(block.minTime)
+            out.appendVarint(UInt64(bitPattern: block.maxTime &- block.minTime))
+            out.appendVarint(block.lineBytes)
+            out.appendVarint(block.offset)
+            for column in block.columns {
+                out.appendVarint(column.storedLength << 1 | (column.compressed ? 1 : 0))
+                out.appendVarint(column.rawLength)
+                out.appendVarint(UInt64(column.checksum))
+            }
+            out.appendVarint(block.metadataNames.count)
+            for name in block.metadataNames { out.appendVarint(name) }
+            out.appendVarint(block.bloom.words.count)
+            out.appendVarint(block.bloom.probes)
+            for word in block.bloom.words { out.appendLittleEndian(word) }
+        }
+        return out
+    }
+
+    /// Decodes an index, checking every reference (stream, name, column range within
+    /// `dataEnd`) so that a verified part cannot send a scan out of bounds.
+    init(serialized bytes: UnsafeRawBufferPointer, path: String, dataEnd: Int) throws {
+        var reader = FieldReader(bytes, path: path)
+        minTime = try reader.zigZag()
+        maxTime = try reader.zigZag()
+        highWater = try HighWaterCoding.read(&reader)
+        streams = []
+        for _ in 0..<(try reader.count()) {
+            var labels = Labels()
+            for _ in 0..<(try reader.count()) {
+                let name = try reader.string()
+                labels[name] = try reader.string()
+            }
+            streams.append(labels)
+        }
+        metadataNames = []
+        for _ in 0..<(try reader.count()) { metadataNames.append(try reader.string()) }
+        blocks = []
+        let blockCount = try reader.count()
+        blocks.reserveCapacity(blockCount)
+        for _ in 0..<blockCount {
+            let stream = try reader.count(limit: max(0, streams.count - 1))
+            let count = try reader.count()
+            let blockMin = try reader.zigZag()
+            let blockMax = blockMin &+ Int64(bitPattern: try reader.varint())
+            let lineBytes = try reader.count(limit: Int.max)
+            let offset = try reader.count(limit: dataEnd)
+            var columns: [ColumnInfo] = []
+            var end = offset
+            for _ in BlockColumn.allCases {
+                let stored = try reader.count(limit: Int.max)
+                let raw = try reader.count()
+                let checksum = try reader.count(limit: Int(UInt32.max))
+                columns.append(ColumnInfo(storedLength: stored >> 1, rawLength: raw, compressed: stored & 1 == 1,
+                                          checksum: UInt32(checksum)))
+                end += stored >> 1
+            }
+            guard !streams.isEmpty, count > 0, blockMin <= blockMax, end <= dataEnd else {
+                throw reader.corrupt("block at \(offset) is out of bounds")
+            }
+            var names: [Int] = []
+            for _ in 0..<(try reader.count()) { names.append(try reader.count(limit: max(0, metadataNames.count - 1))) }
+            guard names.isEmpty || !metadataNames.isEmpty else { throw reader.corrupt("metadata name out of range") }
+            let wordCount = try reader.count()
+            let probes = try reader.count(limit: 64)
+            let wordBytes = try reader.raw(wordCount * 8)
+            let words = (0..<wordCount).map { UInt64(littleEndian: wordBytes.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) }
+            blocks.append(BlockInfo(stream: stream, count: count, minTime: blockMin, maxTime: blockMax,
+                                    lineBytes: lineBytes, offset: offset, columns: columns, metadataNames: names,
+                                    bloom: TokenBloomFilter(words: words, probes: probes)))
+        }
+        guard reader.isAtEnd else { throw reader.corrupt("index has \(bytes.count - reader.position) trailing bytes") }
+    }
+
+    init(minTime: Int64, maxTime: Int64, highWater: [LogStore.TopicPartition: Int64], streams: [Labels],
+         metadataNames: [String], blocks: [BlockInfo]) {
+        self.minTime = minTime
+        self.maxTime = maxTime
+        self.highWater = highWater
+        self.streams = streams
+        self.metadataNames = metadataNames
+        self.blocks = blocks
+    }
+}
+
+/// High-water marks as a part's index and the committed-offsets file store them: count,
+/// then { topic, partition z, offset z } sorted by (topic, partition) so bytes are stable.
+enum HighWaterCoding {
+    static func append(_ marks: [LogStore.TopicPartition: Int64], to out: inout [UInt8]) {
+        out.appendVarint(marks.count)
+        for (key, offset) in marks.sorted(by: { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }) {
+            out.appendString(key.topic)
+            out.appendZigZag(Int64(key.partition))
+            out.appendZigZag(offset)
+        }
+    }
+
+    static func read(_ reader: inout FieldReader) throws -> [LogStore.TopicPartition: Int64] {
+        var marks: [LogStore.TopicPartition: Int64] = [:]
+        for _ in 0..<(try reader.count()) {
+            let topic = try reader.string()
+            let partition = Int32(truncatingIfNeeded: try reader.zigZag())
+            marks[LogStore.TopicPartition(topic: topic, partition: partition)] = try reader.zigZag()
+        }
+        return marks
+    }
+}

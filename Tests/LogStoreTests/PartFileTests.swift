@@ -1,0 +1,108 @@
+import CommitLog
+import Testing
+import SluiceModel
+import TestSupport
+@testable import LogStore
+
+@Suite struct PartFileTests {
+    /// Writes a part from `streams` and opens it again.
+    func roundTrip(_ streams: [(labels: Labels, entries: [LogEntry])], blockTargetBytes: Int = 1 << 20,
+                   in directory: TemporaryDirectory) throws -> LogPart {
+        let (bytes, index) = try PartWriter.build(streams: streams, highWater: [.init(topic: "logs", partition: 0): 9],
+                                                  blockTargetBytes: blockTargetBytes, level: 3)
+        let file = try FileHandle.open(directory.sub("x.part"), create: true)
+        try file.write(bytes, at: 0)
+        let part = try LogPart.open(directory: directory.path, name: "x.part")
+        #expect(part.index == index)
+        return part
+    }
+
+    func decodeAll(_ part: LogPart) throws -> [LogEntry] {
+        var entries: [LogEntry] = []
+        for block in part.index.blocks {
+            let decoded = try DecodedBlock.read(block, from: part.file, needsLines: true, metadataNames: nil,
+                                                partMetadataNames: part.index.metadataNames, codec: ZstdColumnCodec())
+            for index in 0..<decoded.count {
+                let start = decoded.lineStarts[index]
+                entries.append(LogEntry(
+                    timestamp: Timestamp(nanosecondsSinceEpoch: decoded.timestamps[index]),
+                    stream: part.index.streams[block.stream],
+                    line: Array(decoded.lines[start..<(start + Int(decoded.lineLengths[index]))]),
+                    metadata: decoded.metadata.isEmpty ? Labels() : decoded.metadata[index],
+                    origin: decoded.origin(index)))
+            }
+        }
+        return entries
+    }
+
+    @Test func everyColumnRoundTrips() throws {
+        let directory = TemporaryDirectory()
+        var generator = EntryGenerator(seed: 3)
+        let streams: [Labels] = (0..<25).map { ["app": "app\($0 % 5)", "host": "h\($0)"] }
+        var byStream: [Labels: [LogEntry]] = [:]
+        var offsets: [Int32: Int64] = [:]
+        for _ in 0..<3000 {
+            let stream = streams[generator.int(0..<streams.count)]
+            let partition = Int32(generator.int(0..<3))
+            offsets[partition, default: 0] += Int64(generator.int(1..<1000))
+            // Negative, huge and equal timestamps, non-UTF-8 lines and empty metadata all occur.
+            let time = [Int64.min + 1, -5, 0, Int64(generator.int(0..<1_000_000)), Int64.max - 1][generator.int(0..<5) == 0 ? generator.int(0..<5) : 3]
+            byStream[stream, default: []].append(LogEntry(
+                timestamp: Timestamp(nanosecondsSinceEpoch: time), stream: stream, line: generator.line(),
+                metadata: generator.metadata(),
+                origin: RecordOrigin(topic: generator.chance(80) ? "logs" : "other", partition: partition,
+                                     offset: offsets[partition]!)))
+        }
+        let part = try roundTrip(byStream.map { ($0.key, $0.value) }, blockTargetBytes: 4096, in: directory)
+        #expect(part.index.blocks.count > 25)
+        #expect(part.index.streams.map(\.sortKey) == part.index.streams.map(\.sortKey).sorted())
+        let expected = byStream.values.flatMap { $0 }.sorted(by: LogEntry.precedes)
+        #expect(try decodeAll(part).sorted(by: LogEntry.precedes) == expected)
+        #expect(part.index.highWater == [.init(topic: "logs", partition: 0): 9])
+    }
+
+    @Test func hugeLinesAndEmptyMetadata() throws {
+        let directory = TemporaryDirectory()
+        let stream: Labels = ["app": "big"]
+        var random = SplitMix64(seed: 1)
+        let huge = (0..<(3 << 20)).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let entries = [
+            LogEntry(timestamp: Timestamp(nanosecondsSinceEpoch: 1), stream: stream, line: huge,
+                     origin: RecordOrigin(topic: "t", partition: 0, offset: 0)),
+            LogEntry(timestamp: Timestamp(nanosecondsSinceEpoch: 2), stream: stream, line: [],
+                     origin: RecordOrigin(topic: "t", partition: 0, offset: 1)),
+        ]
+        let part = try roundTrip([(stream, entries)], in: directory)
+        #expect(part.index.blocks.count == 2)
+        #expect(part.index.blocks.allSatisfy { $0[.metadata].rawLength == 0 && $0.metadataNames.isEmpty })
+        #expect(try decodeAll(part) == entries)
+    }
+
+    /// The exact bytes of a one-entry part: columns this small are stored uncompressed, so
+    /// the whole file is fixed by the layout documented on `PartFile` and `PartIndex`.
+    @Test func goldenLayout() throws {
+        let stream: Labels = ["app": "a"]
+        let one = entry(1000, stream, "hi there", metadata: ["level": "info"], offset: 5)
+        let (bytes, _) = try PartWriter.build(streams: [(stream, [one])], highWater: [.init(topic: "logs", partition: 0): 5],
+                                              blockTargetBytes: 1 << 20, level: 3)
+        let columns: [UInt8] = [0]                                      // timestamp delta from minTime
+            + [1, 4] + Array("logs".utf8) + [0, 0, 10]                  // topics; topic 0, partition 0, offset 5 (z)
+            + [8]                                                      // line length
+            + [1, 5] + Array("level".utf8) + [1, 0, 4] + Array("info".utf8)  // names; 1 pair: name 0, "info"
+            + Array("hi there".utf8)
+        #expect(Array(bytes[..<columns.count]) == columns)
+        let footer = Array(bytes[(bytes.count - 32)...])
+        let indexLength = bytes.count - 32 - columns.count
+        #expect(Array(footer[0..<8]) == [UInt8(columns.count), 0, 0, 0, 0, 0, 0, 0])
+        #expect(Array(footer[8..<16]) == [UInt8(indexLength), 0, 0, 0, 0, 0, 0, 0])
+        #expect(Array(footer[20..<24]) == [1, 0, 0, 0])
+        #expect(Array(footer[24...]) == Array("SLUICELP".utf8))
+        let index = Array(bytes[columns.count..<(bytes.count - 32)])
+        let head: [UInt8] = [0xD0, 0x0F, 0xD0, 0x0F]                     // minTime, maxTime 1000 (z)
+            + [1, 4] + Array("logs".utf8) + [0, 10]                      // marks: logs/0 → 5
+            + [1, 1, 3] + Array("app".utf8) + [1] + Array("a".utf8)      // one stream {app="a"}
+            + [1, 5] + Array("level".utf8)                               // metadata names
+            + [1, 0, 1, 0xD0, 0x0F, 0, 8, 0]                             // block: stream, count, min, max-min, line bytes, offset
+        #expect(Array(index[..<head.count]) == head)
+    }
+}
