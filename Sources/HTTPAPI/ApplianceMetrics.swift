@@ -1,3 +1,4 @@
+import LogStore
 import Processors
 
 /// The log processor's counters and consumer lag in Prometheus text format.
@@ -27,5 +28,32 @@ public struct ProcessorMetrics: MetricsExposition {
         for (partition, lag) in processor.lag() {
             text += "sluice_pipeline_consumer_lag_records{topic=\"\(partition.topic)\",partition=\"\(partition.partition)\"} \(lag)\n"
         }
+    }
+}
+
+/// The log store's state and work in Prometheus text format.
+public struct LogStoreMetrics: MetricsExposition {
+    public let store: LogStore
+
+    public init(store: LogStore) { self.store = store }
+
+    public func appendMetrics(to text: inout String) {
+        let statistics = store.statistics
+        let gauges: [(String, String, Int)] = [
+            ("sluice_store_head_entries", "Entries in the store's in-memory head (not yet in a part).", statistics.headEntries),
+            ("sluice_store_head_bytes", "Raw bytes in the in-memory head.", statistics.headBytes),
+            ("sluice_store_parts", "Part files on disk.", statistics.parts),
+            ("sluice_store_bytes_on_disk", "Bytes of the store's part files.", statistics.bytesOnDisk),
+            ("sluice_store_entries_stored", "Entries held in part files.", statistics.entriesStored),
+            ("sluice_store_raw_bytes_stored", "Raw line bytes held in part files.", statistics.rawBytesStored),
+        ]
+        for (name, help, value) in gauges {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name) \(value)\n"
+        }
+        text += "# HELP sluice_store_blocks_total Blocks considered by queries, by outcome.\n# TYPE sluice_store_blocks_total counter\n"
+        text += "sluice_store_blocks_total{outcome=\"scanned\"} \(statistics.blocksScanned)\n"
+        text += "sluice_store_blocks_total{outcome=\"skipped_time\"} \(statistics.blocksSkippedByTime)\n"
+        text += "sluice_store_blocks_total{outcome=\"skipped_stream\"} \(statistics.blocksSkippedByStream)\n"
+        text += "sluice_store_blocks_total{outcome=\"skipped_bloom\"} \(statistics.blocksSkippedByBloom)\n"
     }
 }

@@ -19,7 +19,7 @@ struct QueryParameters {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard let name = parts.first else { continue }
             let value = parts.count > 1 ? String(parts[1]) : ""
-            values[String(name).removingPercentEncoding] = value.removingPercentEncoding
+            values[String(name).formURLDecoded] = value.formURLDecoded
         }
     }
 
@@ -86,7 +86,7 @@ struct QueryParameters {
 
 extension String {
     /// Decodes `%XX` escapes and `+` as space (form encoding); bad escapes stay as they are.
-    var removingPercentEncoding: String {
+    var formURLDecoded: String {
         guard contains("%") || contains("+") else { return self }
         var out: [UInt8] = []
         let bytes = Array(utf8)

@@ -120,6 +120,13 @@ struct LogsTailCommand: ParsableCommand {
     static func nowNanoseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }
 }
 
+/// A failure the CLI reports as `Error: …` without the usage text (which is for mistakes
+/// in the command line itself).
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// Calls the API and turns its errors into the CLI's.
 struct LogsAPIClient {
     let client: HTTPClient
@@ -134,9 +141,9 @@ struct LogsAPIClient {
         let body = Data(response.body)
         guard response.status == 200 else {
             if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let message = object["error"] as? String {
-                throw ValidationError("query failed (\(response.status)): \(message)")
+                throw CLIError("query failed (\(response.status)): \(message)")
             }
-            throw ValidationError("query failed (\(response.status)): \(String(decoding: response.body, as: UTF8.self))")
+            throw CLIError("query failed (\(response.status)): \(String(decoding: response.body, as: UTF8.self))")
         }
         return body
     }
@@ -159,7 +166,7 @@ struct ResultPrinter {
 
     static func data(_ body: Data) throws -> [String: Any] {
         guard let object = try JSONSerialization.jsonObject(with: body) as? [String: Any], let data = object["data"] as? [String: Any] else {
-            throw ValidationError("unexpected answer from the API")
+            throw CLIError("unexpected answer from the API")
         }
         return data
     }
@@ -167,7 +174,7 @@ struct ResultPrinter {
     /// The entries of a streams answer, merged across streams in time order.
     static func entries(_ body: Data) throws -> [Entry] {
         let data = try data(body)
-        guard data["resultType"] as? String == "streams" else { throw ValidationError("tail needs a log query, not a metric query") }
+        guard data["resultType"] as? String == "streams" else { throw CLIError("tail needs a log query, not a metric query") }
         var entries: [Entry] = []
         for stream in data["result"] as? [[String: Any]] ?? [] {
             let labels = stream["stream"] as? [String: String] ?? [:]
@@ -195,7 +202,7 @@ struct ResultPrinter {
                 printSample(sample["metric"] as? [String: String] ?? [:], sample["value"] as? [Any] ?? [])
             }
         default:
-            throw ValidationError("unexpected result type in the API's answer")
+            throw CLIError("unexpected result type in the API's answer")
         }
     }
 

@@ -153,7 +153,7 @@ struct ServeConfiguration: Decodable {
         guard let store else { return }
         if let dir = store.dir { config.directory = dir }
         if let value = store.retention { config.retentionNanoseconds = value == "0" || value == "-1" ? nil : try Self.duration(value, key: "store.retention") }
-        if let value = store.retention_bytes { config.retentionBytes = value < 0 ? nil : value }
+        if let value = store.retention_bytes { config.retentionBytes = value < 0 ? nil : Int(value) }
         if let value = store.max_head_bytes {
             guard value >= 1 << 20 else { throw ConfigurationError("store.max_head_bytes must be at least 1 MiB") }
             config.maxHeadBytes = value
