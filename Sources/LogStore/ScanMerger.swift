@@ -29,14 +29,10 @@ struct ScanMerger {
         let labels: Labels
         let part: LogPart?
         let block: Int
-        /// Owns the buffers `times` … `offsets` point into.
+        /// Owns the buffers `rows` and `lineStarts` point into.
         var decoded: DecodedBlock?
-        var times: UnsafePointer<Int64>?
-        var lengths: UnsafePointer<Int32>?
+        var rows: UnsafePointer<DecodedRow>?
         var lineStarts: UnsafePointer<Int>?
-        var topicIndexes: UnsafePointer<Int32>?
-        var partitions: UnsafePointer<Int32>?
-        var offsets: UnsafePointer<Int64>?
         var topics: [String] = []
         var hasMetadata = false
         var entries: [LogEntry]
@@ -53,7 +49,7 @@ struct ScanMerger {
 
         @inline(__always)
         var time: Int64 {
-            if let times { return times[position] }
+            if let rows { return rows[position].time }
             return entries[position].timestamp.nanosecondsSinceEpoch
         }
 
@@ -115,6 +111,7 @@ struct ScanMerger {
         let needsLines = scan.needsLines
         let metadataNames = scan.metadataNames
         let step = forward ? 1 : -1
+        let noMetadata = Labels()  // made once: `Labels()` is an opaque call into SluiceModel
         try cursors.withUnsafeMutableBufferPointer { cs in
             try heap.withUnsafeMutableBufferPointer { hp in
                 var count = hp.count
@@ -132,7 +129,7 @@ struct ScanMerger {
                     }
                     // Memory follows the live blocks: drop a finished one at once.
                     cs[finished].decoded = nil
-                    cs[finished].times = nil
+                    cs[finished].rows = nil
                     cs[finished].entries = []
                 }
                 while count > 0 {
@@ -151,8 +148,9 @@ struct ScanMerger {
                     }
                     let position = cs[c].position
                     // Each branch calls `visit` itself: a shared `ScannedEntry` variable cost a copy.
-                    if let times = cs[c].times {
-                        let length = Int(cs[c].lengths.unsafelyUnwrapped[position])
+                    if let rows = cs[c].rows {
+                        let row = rows[position]
+                        let length = Int(row.lineLength)
                         var line: [UInt8] = []
                         if needsLines {
                             let start = cs[c].lineStarts.unsafelyUnwrapped[position]
@@ -160,13 +158,11 @@ struct ScanMerger {
                                 Array(UnsafeBufferPointer(rebasing: $0[start..<(start + length)]))
                             }
                         }
-                        let topic = cs[c].topics.count == 1 ? cs[c].topics[0]
-                            : cs[c].topics[Int(cs[c].topicIndexes.unsafelyUnwrapped[position])]
-                        let origin = RecordOrigin(topic: topic, partition: cs[c].partitions.unsafelyUnwrapped[position],
-                                                  offset: cs[c].offsets.unsafelyUnwrapped[position])
-                        let metadata = cs[c].hasMetadata ? cs[c].decoded.unsafelyUnwrapped.metadata[position] : Labels()
+                        let origin = RecordOrigin(topic: cs[c].topics.count == 1 ? cs[c].topics[0] : cs[c].topics[Int(row.topic)],
+                                                  partition: row.partition, offset: row.offset)
+                        let metadata = cs[c].hasMetadata ? cs[c].decoded.unsafelyUnwrapped.metadata[position] : noMetadata
                         guard try visit(ScannedEntry(
-                            entry: LogEntry(timestamp: Timestamp(nanosecondsSinceEpoch: times[position]), stream: cs[c].labels,
+                            entry: LogEntry(timestamp: Timestamp(nanosecondsSinceEpoch: row.time), stream: cs[c].labels,
                                             line: line, metadata: metadata, origin: origin),
                             lineLength: length, streamID: Int(cs[c].rank))) else { return }
                     } else {
@@ -198,28 +194,24 @@ struct ScanMerger {
         let decoded = try DecodedBlock.read(part.index.blocks[cursor.block], from: part.file,
                                             needsLines: scan.needsLines, metadataNames: scan.metadataNames,
                                             partMetadataNames: part.index.metadataNames, codec: codec)
-        let times = UnsafeBufferPointer(decoded.timestamps)
-        let low = Self.lowerBound(times, scan.start.nanosecondsSinceEpoch)
-        let high = Self.lowerBound(times, scan.end.nanosecondsSinceEpoch)
+        let rows = UnsafeBufferPointer(decoded.rows)
+        let low = Self.lowerBound(rows, scan.start.nanosecondsSinceEpoch)
+        let high = Self.lowerBound(rows, scan.end.nanosecondsSinceEpoch)
         cursor.decoded = decoded
-        cursor.times = UnsafePointer(decoded.timestamps.baseAddress)
-        cursor.lengths = UnsafePointer(decoded.lineLengths.baseAddress)
+        cursor.rows = UnsafePointer(decoded.rows.baseAddress)
         cursor.lineStarts = UnsafePointer(decoded.lineStarts.baseAddress)
-        cursor.topicIndexes = UnsafePointer(decoded.topicIndexes.baseAddress)
-        cursor.partitions = UnsafePointer(decoded.partitions.baseAddress)
-        cursor.offsets = UnsafePointer(decoded.offsets.baseAddress)
         cursor.topics = decoded.topics
         cursor.hasMetadata = !decoded.metadata.isEmpty
         cursor.remaining = max(0, high - low)
         cursor.position = forward ? low : high - 1
     }
 
-    private static func lowerBound(_ times: UnsafeBufferPointer<Int64>, _ value: Int64) -> Int {
+    private static func lowerBound(_ rows: UnsafeBufferPointer<DecodedRow>, _ value: Int64) -> Int {
         var low = 0
-        var high = times.count
+        var high = rows.count
         while low < high {
             let middle = (low + high) / 2
-            if times[middle] < value { low = middle + 1 } else { high = middle }
+            if rows[middle].time < value { low = middle + 1 } else { high = middle }
         }
         return low
     }
