@@ -29,8 +29,14 @@ struct BlockEncoder {
     mutating func encode(_ entries: ArraySlice<LogEntry>, stream: Int, into output: inout [UInt8],
                          metadataName: (String) -> Int) throws -> BlockInfo {
         precondition(!entries.isEmpty, "a block holds at least one entry")
-        for index in columns.indices { columns[index].removeAll(keepingCapacity: true) }
-        metadataBody.removeAll(keepingCapacity: true)
+        // Work on locals (moved out of the reused storage) so appends skip nested-array checks.
+        var timestampColumn = Self.emptied(&columns[0])
+        var originColumn = Self.emptied(&columns[1])
+        var lengthColumn = Self.emptied(&columns[2])
+        var lineColumn = Self.emptied(&columns[4])
+        var metadataBody = Self.emptied(&self.metadataBody)
+        var tokens = self.tokens
+        self.tokens = TokenHashSet(capacity: 0)
         tokens.removeAll()
 
         let minTime = entries.first!.timestamp.nanosecondsSinceEpoch
@@ -45,9 +51,10 @@ struct BlockEncoder {
         var lastNames: [(name: String, index: Int)] = []
         var lineBytes = 0
 
+        try entries.withUnsafeBufferPointer { entries in
         for entry in entries {
             let time = entry.timestamp.nanosecondsSinceEpoch
-            columns[0].appendVarint(UInt64(bitPattern: time &- previousTime))
+            timestampColumn.appendVarint(UInt64(bitPattern: time &- previousTime))
             previousTime = time
             maxTime = max(maxTime, time)
 
@@ -59,13 +66,13 @@ struct BlockEncoder {
                 }()
                 lastTopic = origin.topic
             }
-            columns[1].appendVarint(lastTopicIndex)
-            columns[1].appendZigZag(Int64(origin.partition))
-            columns[1].appendZigZag(origin.offset &- previousOffset)
+            originColumn.appendVarint(lastTopicIndex)
+            originColumn.appendZigZag(Int64(origin.partition))
+            originColumn.appendZigZag(origin.offset &- previousOffset)
             previousOffset = origin.offset
 
-            columns[2].appendVarint(entry.line.count)
-            columns[4].append(contentsOf: entry.line)
+            lengthColumn.appendVarint(entry.line.count)
+            lineColumn.append(contentsOf: entry.line)
             lineBytes += entry.line.count
             entry.line.withUnsafeBytes { TokenHasher.addTokens(of: $0, to: &tokens) }
 
@@ -98,11 +105,18 @@ struct BlockEncoder {
             }
         }
 
-        columns[1] = Self.dictionary(topics) + columns[1]
+        }
+        columns[0] = timestampColumn
+        columns[1] = Self.dictionary(topics) + originColumn
+        columns[2] = lengthColumn
+        columns[3] = []
         if !metadataNames.isEmpty {
             columns[3] = Self.dictionary(metadataNames)
             columns[3].append(contentsOf: metadataBody)
         }
+        columns[4] = lineColumn
+        self.metadataBody = metadataBody
+        defer { self.tokens = tokens }
 
         let offset = output.count
         var infos: [ColumnInfo] = []
@@ -123,6 +137,13 @@ struct BlockEncoder {
                          lineBytes: lineBytes, offset: offset, columns: infos,
                          metadataNames: metadataNames.map(metadataName).sorted(),
                          bloom: TokenBloomFilter(tokens: tokens))
+    }
+
+    private static func emptied(_ buffer: inout [UInt8]) -> [UInt8] {
+        var taken: [UInt8] = []
+        swap(&taken, &buffer)
+        taken.removeAll(keepingCapacity: true)
+        return taken
     }
 
     private static func dictionary(_ names: [String]) -> [UInt8] {

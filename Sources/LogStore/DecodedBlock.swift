@@ -2,6 +2,16 @@ import CommitLog
 import KafkaWire
 import SluiceModel
 
+/// The per-entry fields a scan reads for every entry, side by side: a merge over many
+/// blocks then walks one sequential stream per block instead of one per column.
+struct DecodedRow {
+    var time: Int64
+    var offset: Int64
+    var partition: Int32
+    var lineLength: Int32
+    var topic: Int32
+}
+
 /// A block's columns decoded into flat buffers, so that a scan builds each entry from a few
 /// loads instead of allocating per entry (lines and metadata aside). A class with `let`
 /// buffers: the merge reads them per entry without copies, retains or exclusivity checks.
@@ -9,11 +19,7 @@ import SluiceModel
 /// Thread-safety: immutable once built; owned by one scan.
 final class DecodedBlock {
     let count: Int
-    let timestamps: UnsafeMutableBufferPointer<Int64>
-    let topicIndexes: UnsafeMutableBufferPointer<Int32>
-    let partitions: UnsafeMutableBufferPointer<Int32>
-    let offsets: UnsafeMutableBufferPointer<Int64>
-    let lineLengths: UnsafeMutableBufferPointer<Int32>
+    let rows: UnsafeMutableBufferPointer<DecodedRow>
     /// Start of each line in `lines` (count + 1 values); empty when lines were not read.
     let lineStarts: UnsafeMutableBufferPointer<Int>
     let topics: [String]
@@ -23,11 +29,7 @@ final class DecodedBlock {
 
     private init(count: Int, columns: Columns) {
         self.count = count
-        timestamps = columns.timestamps
-        topicIndexes = columns.topicIndexes
-        partitions = columns.partitions
-        offsets = columns.offsets
-        lineLengths = columns.lineLengths
+        rows = columns.rows
         lineStarts = columns.lineStarts
         topics = columns.topics
         lines = columns.lines
@@ -35,45 +37,30 @@ final class DecodedBlock {
     }
 
     deinit {
-        timestamps.deallocate()
-        topicIndexes.deallocate()
-        partitions.deallocate()
-        offsets.deallocate()
-        lineLengths.deallocate()
+        rows.deallocate()
         lineStarts.deallocate()
     }
 
     func origin(_ index: Int) -> RecordOrigin {
-        RecordOrigin(topic: topics[Int(topicIndexes[index])], partition: partitions[index], offset: offsets[index])
+        RecordOrigin(topic: topics[Int(rows[index].topic)], partition: rows[index].partition, offset: rows[index].offset)
     }
 
     /// The columns while decoding; freed here if decoding fails, else owned by the block.
     fileprivate struct Columns {
-        var timestamps: UnsafeMutableBufferPointer<Int64>
-        var topicIndexes: UnsafeMutableBufferPointer<Int32>
-        var partitions: UnsafeMutableBufferPointer<Int32>
-        var offsets: UnsafeMutableBufferPointer<Int64>
-        var lineLengths: UnsafeMutableBufferPointer<Int32>
+        var rows: UnsafeMutableBufferPointer<DecodedRow>
         var lineStarts: UnsafeMutableBufferPointer<Int>
         var topics: [String] = []
         var lines: [UInt8] = []
         var metadata: [Labels] = []
 
         init(count: Int, withStarts: Bool) {
-            timestamps = .allocate(capacity: count)
-            topicIndexes = .allocate(capacity: count)
-            partitions = .allocate(capacity: count)
-            offsets = .allocate(capacity: count)
-            lineLengths = .allocate(capacity: count)
+            rows = .allocate(capacity: count)
+            rows.initialize(repeating: DecodedRow(time: 0, offset: 0, partition: 0, lineLength: 0, topic: 0))
             lineStarts = .allocate(capacity: withStarts ? count + 1 : 0)
         }
 
         func free() {
-            timestamps.deallocate()
-            topicIndexes.deallocate()
-            partitions.deallocate()
-            offsets.deallocate()
-            lineLengths.deallocate()
+            rows.deallocate()
             lineStarts.deallocate()
         }
     }
@@ -141,7 +128,7 @@ extension DecodedBlock.Columns {
             var time = block.minTime
             for index in 0..<block.count {
                 time &+= Int64(bitPattern: try reader.varint())
-                timestamps[index] = time
+                rows[index].time = time
             }
         }
     }
@@ -154,10 +141,10 @@ extension DecodedBlock.Columns {
             guard topicCount > 0 || count == 0 else { throw reader.corrupt("block without topics") }
             var offset: Int64 = 0
             for index in 0..<count {
-                topicIndexes[index] = Int32(try reader.count(limit: max(0, topicCount - 1)))
-                partitions[index] = Int32(truncatingIfNeeded: try reader.zigZag())
+                rows[index].topic = Int32(try reader.count(limit: max(0, topicCount - 1)))
+                rows[index].partition = Int32(truncatingIfNeeded: try reader.zigZag())
                 offset &+= try reader.zigZag()
-                offsets[index] = offset
+                rows[index].offset = offset
             }
         }
     }
@@ -165,13 +152,13 @@ extension DecodedBlock.Columns {
     fileprivate mutating func decodeLineLengths(_ raw: [UInt8], count: Int, path: String, computeStarts: Bool) throws {
         try raw.withUnsafeBytes { raw in
             var reader = FieldReader(raw, path: path)
-            for index in 0..<count { lineLengths[index] = Int32(try reader.count()) }
+            for index in 0..<count { rows[index].lineLength = Int32(try reader.count()) }
         }
         if computeStarts {
             var start = 0
             lineStarts[0] = 0
             for index in 0..<count {
-                start += Int(lineLengths[index])
+                start += Int(rows[index].lineLength)
                 lineStarts[index + 1] = start
             }
         }

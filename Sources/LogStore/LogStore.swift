@@ -351,7 +351,7 @@ public final class LogStore: LogEntrySource, Sendable {
                     // A block straddling the range: its timestamps decide.
                     let decoded = try DecodedBlock.read(block, from: part.file, needsLines: false, metadataNames: [],
                                                         partMetadataNames: part.index.metadataNames, codec: codec)
-                    return decoded.timestamps.contains { $0 >= low && $0 < high }
+                    return decoded.rows.contains { $0.time >= low && $0.time < high }
                 }) {
                     found[part.sortKeys[stream]] = labels
                 }

@@ -7,7 +7,9 @@ import SluiceModel
 /// A block cursor enters the heap undecoded, keyed by its first possible entry (its min
 /// timestamp forward, max backward, ahead of real entries with the same key); it is decoded
 /// only when it reaches the top. So memory holds the blocks that overlap in time, not the
-/// result.
+/// result. The loop runs over unsafe buffers of cursors and heap items: per entry it costs
+/// a few loads, the heap's comparisons and building the entry, with no copies or retains
+/// beyond the entry's own.
 /// Thread-safety: one merger per scan, on the scanning thread; its inputs are immutable.
 struct ScanMerger {
     struct BlockCandidate {
@@ -27,13 +29,27 @@ struct ScanMerger {
         let labels: Labels
         let part: LogPart?
         let block: Int
+        /// Owns the buffers `rows` and `lineStarts` point into.
         var decoded: DecodedBlock?
+        var rows: UnsafePointer<DecodedRow>?
+        var lineStarts: UnsafePointer<Int>?
+        var topics: [String] = []
+        var hasMetadata = false
         var entries: [LogEntry]
         var position = 0
         var remaining = 0
 
+        init(rank: Int32, labels: Labels, part: LogPart?, block: Int, entries: [LogEntry]) {
+            self.rank = rank
+            self.labels = labels
+            self.part = part
+            self.block = block
+            self.entries = entries
+        }
+
+        @inline(__always)
         var time: Int64 {
-            if let decoded { return decoded.timestamps[position] }
+            if let rows { return rows[position].time }
             return entries[position].timestamp.nanosecondsSinceEpoch
         }
 
@@ -53,9 +69,8 @@ struct ScanMerger {
     }
 
     let scan: LogScan
-    let labels: [Labels]
-    var cursors: [Cursor] = []
-    var heap: [HeapItem] = []
+    private var cursors: [Cursor] = []
+    private var heap: [HeapItem] = []
     private(set) var blocksDecoded = 0
     private let codec = ZstdColumnCodec()
     private let forward: Bool
@@ -63,133 +78,147 @@ struct ScanMerger {
     /// `labels[rank]` is the stream of that rank; ranks follow `Labels.sortKey`.
     init(scan: LogScan, labels: [Labels], blocks: [BlockCandidate], heads: [HeadCandidate]) {
         self.scan = scan
-        self.labels = labels
-        forward = scan.direction == .forward
+        let forward = scan.direction == .forward
+        self.forward = forward
         for candidate in blocks {
             let info = candidate.part.index.blocks[candidate.block]
             cursors.append(Cursor(rank: candidate.rank, labels: labels[Int(candidate.rank)], part: candidate.part,
-                                  block: candidate.block, decoded: nil, entries: []))
-            heap.append(HeapItem(key: transformed(forward ? info.minTime : info.maxTime), rank: transformed(candidate.rank),
-                                 pending: true, cursor: Int32(cursors.count - 1)))
+                                  block: candidate.block, entries: []))
+            heap.append(HeapItem(key: Self.transformed(forward ? info.minTime : info.maxTime, forward),
+                                 rank: Self.transformed(candidate.rank, forward), pending: true,
+                                 cursor: Int32(cursors.count - 1)))
         }
         for head in heads where !head.entries.isEmpty {
-            var cursor = Cursor(rank: head.rank, labels: labels[Int(head.rank)], part: nil, block: 0, decoded: nil,
-                                entries: head.entries)
+            var cursor = Cursor(rank: head.rank, labels: labels[Int(head.rank)], part: nil, block: 0, entries: head.entries)
             cursor.remaining = head.entries.count
             cursor.position = forward ? 0 : head.entries.count - 1
             cursors.append(cursor)
-            heap.append(HeapItem(key: transformed(cursor.time), rank: transformed(head.rank), pending: false,
-                                 cursor: Int32(cursors.count - 1)))
-        }
-        var index = heap.count / 2
-        while index > 0 {
-            index -= 1
-            siftDown(index)
+            heap.append(HeapItem(key: Self.transformed(cursor.time, forward), rank: Self.transformed(head.rank, forward),
+                                 pending: false, cursor: Int32(cursors.count - 1)))
         }
     }
 
-    @inline(__always) private func transformed(_ time: Int64) -> Int64 { forward ? time : ~time }
-    @inline(__always) private func transformed(_ rank: Int32) -> Int32 { forward ? rank : ~rank }
+    @inline(__always) private static func transformed(_ time: Int64, _ forward: Bool) -> Int64 { forward ? time : ~time }
+    @inline(__always) private static func transformed(_ rank: Int32, _ forward: Bool) -> Int32 { forward ? rank : ~rank }
 
     /// Visits entries until the heap runs dry or `visit` returns false.
     mutating func run(_ visit: (ScannedEntry) throws -> Bool) throws {
+        var cursors = self.cursors
+        var heap = self.heap
+        self.cursors = []
+        self.heap = []
+        let forward = self.forward
         let needsLines = scan.needsLines
         let metadataNames = scan.metadataNames
         let step = forward ? 1 : -1
-        while !heap.isEmpty {
-            let top = heap[0]
-            let c = Int(top.cursor)
-            if top.pending {
-                try open(c)
-                if cursors[c].remaining == 0 {
-                    removeTop()
-                } else {
-                    heap[0].key = transformed(cursors[c].time)
-                    heap[0].pending = false
-                    siftDown(0)
+        let noMetadata = Labels()  // made once: `Labels()` is an opaque call into SluiceModel
+        try cursors.withUnsafeMutableBufferPointer { cs in
+            try heap.withUnsafeMutableBufferPointer { hp in
+                var count = hp.count
+                var index = count / 2
+                while index > 0 {
+                    index -= 1
+                    Self.siftDown(hp, count, index, cs, forward)
                 }
-                continue
-            }
-            let position = cursors[c].position
-            let scanned: ScannedEntry
-            if let decoded = cursors[c].decoded {
-                let length = Int(decoded.lineLengths[position])
-                var line: [UInt8] = []
-                if needsLines {
-                    let start = decoded.lineStarts[position]
-                    line = decoded.lines.withUnsafeBufferPointer { Array(UnsafeBufferPointer(rebasing: $0[start..<(start + length)])) }
+                func removeTop() {
+                    let finished = Int(hp[0].cursor)
+                    count -= 1
+                    if count > 0 {
+                        hp[0] = hp[count]
+                        Self.siftDown(hp, count, 0, cs, forward)
+                    }
+                    // Memory follows the live blocks: drop a finished one at once.
+                    cs[finished].decoded = nil
+                    cs[finished].rows = nil
+                    cs[finished].entries = []
                 }
-                let entry = LogEntry(timestamp: Timestamp(nanosecondsSinceEpoch: decoded.timestamps[position]),
-                                     stream: cursors[c].labels, line: line,
-                                     metadata: decoded.metadata.isEmpty ? Labels() : decoded.metadata[position],
-                                     origin: decoded.origin(position))
-                scanned = ScannedEntry(entry: entry, lineLength: length, streamID: Int(cursors[c].rank))
-            } else {
-                var entry = cursors[c].entries[position]
-                let length = entry.line.count
-                if !needsLines { entry.line = [] }
-                if let metadataNames, !entry.metadata.isEmpty {
-                    for pair in entry.metadata where !metadataNames.contains(pair.name) { entry.metadata[pair.name] = nil }
+                while count > 0 {
+                    let top = hp[0]
+                    let c = Int(top.cursor)
+                    if top.pending {
+                        try open(&cs[c])
+                        if cs[c].remaining == 0 {
+                            removeTop()
+                        } else {
+                            hp[0].key = Self.transformed(cs[c].time, forward)
+                            hp[0].pending = false
+                            Self.siftDown(hp, count, 0, cs, forward)
+                        }
+                        continue
+                    }
+                    let position = cs[c].position
+                    // Each branch calls `visit` itself: a shared `ScannedEntry` variable cost a copy.
+                    if let rows = cs[c].rows {
+                        let row = rows[position]
+                        let length = Int(row.lineLength)
+                        var line: [UInt8] = []
+                        if needsLines {
+                            let start = cs[c].lineStarts.unsafelyUnwrapped[position]
+                            line = cs[c].decoded.unsafelyUnwrapped.lines.withUnsafeBufferPointer {
+                                Array(UnsafeBufferPointer(rebasing: $0[start..<(start + length)]))
+                            }
+                        }
+                        let origin = RecordOrigin(topic: cs[c].topics.count == 1 ? cs[c].topics[0] : cs[c].topics[Int(row.topic)],
+                                                  partition: row.partition, offset: row.offset)
+                        let metadata = cs[c].hasMetadata ? cs[c].decoded.unsafelyUnwrapped.metadata[position] : noMetadata
+                        guard try visit(ScannedEntry(
+                            entry: LogEntry(timestamp: Timestamp(nanosecondsSinceEpoch: row.time), stream: cs[c].labels,
+                                            line: line, metadata: metadata, origin: origin),
+                            lineLength: length, streamID: Int(cs[c].rank))) else { return }
+                    } else {
+                        var entry = cs[c].entries[position]
+                        let length = entry.line.count
+                        if !needsLines { entry.line = [] }
+                        if let metadataNames, !entry.metadata.isEmpty {
+                            for pair in entry.metadata where !metadataNames.contains(pair.name) { entry.metadata[pair.name] = nil }
+                        }
+                        guard try visit(ScannedEntry(entry: entry, lineLength: length, streamID: Int(cs[c].rank))) else { return }
+                    }
+                    cs[c].remaining -= 1
+                    if cs[c].remaining == 0 {
+                        removeTop()
+                    } else {
+                        cs[c].position += step
+                        hp[0].key = Self.transformed(cs[c].time, forward)
+                        Self.siftDown(hp, count, 0, cs, forward)
+                    }
                 }
-                scanned = ScannedEntry(entry: entry, lineLength: length, streamID: Int(cursors[c].rank))
-            }
-            guard try visit(scanned) else { return }
-            cursors[c].remaining -= 1
-            if cursors[c].remaining == 0 {
-                removeTop()
-            } else {
-                cursors[c].position += step
-                heap[0].key = transformed(cursors[c].time)
-                siftDown(0)
             }
         }
     }
 
     /// Decodes a cursor's block and positions it on its first entry in the scan's range.
-    private mutating func open(_ c: Int) throws {
-        guard let part = cursors[c].part else { return }
+    private mutating func open(_ cursor: inout Cursor) throws {
+        guard let part = cursor.part else { return }
         blocksDecoded += 1
-        let decoded = try DecodedBlock.read(part.index.blocks[cursors[c].block], from: part.file,
+        let decoded = try DecodedBlock.read(part.index.blocks[cursor.block], from: part.file,
                                             needsLines: scan.needsLines, metadataNames: scan.metadataNames,
                                             partMetadataNames: part.index.metadataNames, codec: codec)
-        let times = UnsafeBufferPointer(decoded.timestamps)
-        let low = Self.lowerBound(times, scan.start.nanosecondsSinceEpoch)
-        let high = Self.lowerBound(times, scan.end.nanosecondsSinceEpoch)
-        cursors[c].decoded = decoded
-        cursors[c].remaining = max(0, high - low)
-        cursors[c].position = forward ? low : high - 1
+        let rows = UnsafeBufferPointer(decoded.rows)
+        let low = Self.lowerBound(rows, scan.start.nanosecondsSinceEpoch)
+        let high = Self.lowerBound(rows, scan.end.nanosecondsSinceEpoch)
+        cursor.decoded = decoded
+        cursor.rows = UnsafePointer(decoded.rows.baseAddress)
+        cursor.lineStarts = UnsafePointer(decoded.lineStarts.baseAddress)
+        cursor.topics = decoded.topics
+        cursor.hasMetadata = !decoded.metadata.isEmpty
+        cursor.remaining = max(0, high - low)
+        cursor.position = forward ? low : high - 1
     }
 
-    private static func lowerBound(_ times: UnsafeBufferPointer<Int64>, _ value: Int64) -> Int {
+    private static func lowerBound(_ rows: UnsafeBufferPointer<DecodedRow>, _ value: Int64) -> Int {
         var low = 0
-        var high = times.count
+        var high = rows.count
         while low < high {
             let middle = (low + high) / 2
-            if times[middle] < value { low = middle + 1 } else { high = middle }
+            if rows[middle].time < value { low = middle + 1 } else { high = middle }
         }
         return low
     }
 
-    private mutating func removeTop() {
-        let last = heap.removeLast()
-        if !heap.isEmpty {
-            let removed = heap[0].cursor
-            heap[0] = last
-            siftDown(0)
-            release(removed)
-        } else {
-            release(last.cursor)
-        }
-    }
-
-    /// Drops a finished cursor's decoded data right away: memory follows the live blocks.
-    private mutating func release(_ cursor: Int32) {
-        cursors[Int(cursor)].decoded = nil
-        cursors[Int(cursor)].entries = []
-    }
-
     @inline(__always)
-    private func less(_ a: HeapItem, _ b: HeapItem) -> Bool {
+    private static func less(_ a: HeapItem, _ b: HeapItem, _ cursors: UnsafeMutableBufferPointer<Cursor>,
+                             _ forward: Bool) -> Bool {
         if a.key != b.key { return a.key < b.key }
         if a.rank != b.rank { return a.rank < b.rank }
         if a.pending != b.pending { return a.pending }
@@ -199,16 +228,16 @@ struct ScanMerger {
         return forward ? left < right : right < left
     }
 
-    private mutating func siftDown(_ start: Int) {
+    private static func siftDown(_ heap: UnsafeMutableBufferPointer<HeapItem>, _ count: Int, _ start: Int,
+                                 _ cursors: UnsafeMutableBufferPointer<Cursor>, _ forward: Bool) {
         var index = start
-        let count = heap.count
         let item = heap[index]
         while true {
             let left = 2 * index + 1
             if left >= count { break }
             var child = left
-            if left + 1 < count, less(heap[left + 1], heap[left]) { child = left + 1 }
-            if !less(heap[child], item) { break }
+            if left + 1 < count, less(heap[left + 1], heap[left], cursors, forward) { child = left + 1 }
+            if !less(heap[child], item, cursors, forward) { break }
             heap[index] = heap[child]
             index = child
         }

@@ -117,6 +117,26 @@ import Glibc
         }
     }
 
+    @Test func failedFlushKeepsTheHeadServedAndRetriesIt() throws {
+        let directory = TemporaryDirectory()
+        let store = try LogStore(configuration: .testing(directory.path), now: TestClock().function)
+        let first = (0..<5).map { entry(Int64($0 * 2), web, "first \($0)", offset: Int64($0)) }
+        try store.append(first, through: [:])
+        let parts = directory.sub(LogStoreFileNames.partsDirectory)
+        #expect(rename(parts, parts + "-away") == 0)
+        #expect(throws: LogError.self) { try store.flush() }
+        #expect(store.committedOffsets().isEmpty)
+        let second = (5..<10).map { entry(Int64($0 * 2 - 9), web, "second \($0)", offset: Int64($0)) }
+        try store.append(second, through: [:])
+        #expect(try collect(store, everything()).map(\.entry) == (first + second).sorted(by: LogEntry.precedes))
+        #expect(rename(parts + "-away", parts) == 0)
+        try store.flush()  // both heads, one stream in each, go into one part
+        #expect(store.statistics.parts == 1)
+        #expect(store.statistics.headEntries == 0)
+        #expect(store.committedOffsets() == [tp0: 9])
+        #expect(try collect(store, everything()).map(\.entry) == (first + second).sorted(by: LogEntry.precedes))
+    }
+
     @Test func corruptColumnIsAnErrorNotData() throws {
         let directory = TemporaryDirectory()
         let store = try LogStore(configuration: .testing(directory.path), now: TestClock().function)

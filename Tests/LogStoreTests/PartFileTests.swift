@@ -25,9 +25,9 @@ import TestSupport
             for index in 0..<decoded.count {
                 let start = decoded.lineStarts[index]
                 entries.append(LogEntry(
-                    timestamp: Timestamp(nanosecondsSinceEpoch: decoded.timestamps[index]),
+                    timestamp: Timestamp(nanosecondsSinceEpoch: decoded.rows[index].time),
                     stream: part.index.streams[block.stream],
-                    line: Array(decoded.lines[start..<(start + Int(decoded.lineLengths[index]))]),
+                    line: Array(decoded.lines[start..<(start + Int(decoded.rows[index].lineLength))]),
                     metadata: decoded.metadata.isEmpty ? Labels() : decoded.metadata[index],
                     origin: decoded.origin(index)))
             }
