@@ -50,52 +50,59 @@ MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 def generate(path, target_bytes):
     """Writes the data set; returns (lines, bytes of the lines without host and tab)."""
     rng = random.Random(5)
+    programs = ["sshd", "cron", "systemd", "kernel", "postfix/smtpd", "dockerd"]
     paths = ["/api/orders", "/api/cart", "/static/app.js", "/login", "/api/search?q=shoes", "/health", "/api/users/42"]
     agents = ["Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0", "curl/8.5.0",
               "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 Safari/605.1.15", "kube-probe/1.31"]
     words = ["payment", "authorized", "inventory", "reserved", "cache", "miss", "retry", "upstream", "timeout",
              "user", "session", "created", "order", "shipped", "query", "took", "slow", "connection", "reset"]
     levels = ["info"] * 14 + ["debug"] * 3 + ["warn"] * 2 + ["error"]
-    programs = ["sshd", "cron", "systemd", "kernel", "postfix/smtpd", "dockerd"]
-    estimated = target_bytes // 190
-    step = 86_400 / estimated
+    # A pool of clients and a process id per program and host, as real logs repeat them.
+    clients = ["%d.%d.%d.%d" % (rng.choice([10, 172, 192, 203]), rng.randrange(256), rng.randrange(256), rng.randrange(1, 255))
+               for _ in range(3000)]
+    pids = {(host, program): rng.randrange(300, 65000) for host in HOSTS for program in programs}
+    estimated = target_bytes // 170
     needle_every = estimated // 8
+    next_needle = needle_every // 2
     lines = 0
     raw = 0
     written = 0
     with open(path, "w", buffering=1 << 22) as out:
         chunk = []
         while written < target_bytes:
-            t = START + lines * step
+            # Event time follows the bytes written, so the data spans exactly the 24 hours.
+            t = START + 86_400 * written / target_bytes
             second = int(t)
             host = HOSTS[lines % 20]
             kind = lines % 3
             gm = time.gmtime(second)
             if kind == 0:
                 level = rng.choice(levels)
-                extra = f" {NEEDLE}" if lines % needle_every == 7 and host == "web-07" else ""
-                if extra:
-                    pass
+                extra = ""
+                if host == "web-07" and lines >= next_needle:
+                    extra = f" {NEEDLE}"
+                    next_needle += needle_every
                 line = ('{"ts":"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ","level":"%s","msg":"%s %s %s%s","trace_id":"%016x","duration_ms":%d,"user_id":%d}'
                         % (gm.tm_year, gm.tm_mon, gm.tm_mday, gm.tm_hour, gm.tm_min, gm.tm_sec, int((t - second) * 1000), level,
                            rng.choice(words), rng.choice(words), rng.choice(words), extra, rng.getrandbits(64),
                            rng.randrange(1, 3000), rng.randrange(1, 50000)))
             elif kind == 1:
                 status = rng.choice([200] * 16 + [201, 204, 301, 304, 404, 500, 502])
-                line = ('10.%d.%d.%d - - [%02d/%s/%04d:%02d:%02d:%02d +0000] "GET %s HTTP/1.1" %d %d "-" "%s"'
-                        % (rng.randrange(256), rng.randrange(256), rng.randrange(256), gm.tm_mday, MONTHS[gm.tm_mon - 1],
+                line = ('%s - - [%02d/%s/%04d:%02d:%02d:%02d +0000] "GET %s HTTP/1.1" %d %d "-" "%s"'
+                        % (rng.choice(clients), gm.tm_mday, MONTHS[gm.tm_mon - 1],
                            gm.tm_year, gm.tm_hour, gm.tm_min, gm.tm_sec, rng.choice(paths), status, rng.randrange(100, 90000),
                            rng.choice(agents)))
             else:
+                program = rng.choice(programs)
                 if lines % 2:
-                    line = ('<%d>1 %04d-%02d-%02dT%02d:%02d:%02d.%06dZ %s %s %d - - %s %s for user%d from 192.0.2.%d port %d'
+                    line = ('<%d>1 %04d-%02d-%02dT%02d:%02d:%02d.%06dZ %s %s %d - - %s %s for user%d from %s port %d'
                             % (rng.choice([30, 38, 86, 11, 12]), gm.tm_year, gm.tm_mon, gm.tm_mday, gm.tm_hour, gm.tm_min, gm.tm_sec,
-                               int((t - second) * 1e6), host, rng.choice(programs), rng.randrange(100, 65000),
-                               rng.choice(words), rng.choice(words), rng.randrange(1000), rng.randrange(256), rng.randrange(1024, 65535)))
+                               int((t - second) * 1e6), host, program, pids[(host, program)],
+                               rng.choice(words), rng.choice(words), rng.randrange(1000), rng.choice(clients), rng.randrange(1024, 65535)))
                 else:
                     line = ('<%d>%s %2d %02d:%02d:%02d %s %s[%d]: %s %s %s (%d ms)'
                             % (rng.choice([30, 38, 86, 11, 12]), MONTHS[gm.tm_mon - 1], gm.tm_mday, gm.tm_hour, gm.tm_min, gm.tm_sec,
-                               host, rng.choice(programs), rng.randrange(100, 65000), rng.choice(words), rng.choice(words),
+                               host, program, pids[(host, program)], rng.choice(words), rng.choice(words),
                                rng.choice(words), rng.randrange(1, 900)))
             chunk.append(host + "\t" + line + "\n")
             lines += 1

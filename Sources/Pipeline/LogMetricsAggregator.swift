@@ -19,6 +19,13 @@ public struct LogMetricsAggregator: Sendable {
         changed = true
     }
 
+    /// Adds another worker's totals into these.
+    public mutating func merge(_ other: LogMetricsAggregator) {
+        guard other.changed else { return }
+        for (key, value) in other.totals { totals[key, default: 0] += value }
+        changed = true
+    }
+
     /// Every series' total, sorted by name and labels; nil when nothing changed since the
     /// last call.
     public mutating func snapshotIfChanged() -> [MetricSample]? {

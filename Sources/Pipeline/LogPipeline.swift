@@ -47,29 +47,37 @@ public struct LogPipeline: Sendable {
     /// structured metadata under a Loki-valid name (`http.status` → `http_status`).
     public func makeEntry(_ event: PipelineEvent, origin: RecordOrigin) -> LogEntry {
         var stream = event.labels
-        var metadata = Labels()
+        var metadata: [(name: String, value: String)] = []
+        metadata.reserveCapacity(event.fields.count)
         for field in event.fields {
-            let name = Self.labelName(field.name)
             if case .null = field.value { continue }
+            let name = Self.labelName(field.name)
             if labelNames.contains(name) {
                 // Loki drops empty-valued labels: an empty value means "no such label".
                 let value = field.value.text
                 if !value.isEmpty { stream[name] = value }
-            } else if stream[name] == nil {
-                metadata[name] = field.value.text
+            } else {
+                metadata.append((name, field.value.text))
             }
         }
-        return LogEntry(timestamp: event.timestamp, stream: stream, line: event.message, metadata: metadata, origin: origin)
+        // A name the producer set as a label stays a label only.
+        if !event.labels.isEmpty { metadata.removeAll { stream[$0.name] != nil } }
+        return LogEntry(timestamp: event.timestamp, stream: stream, line: event.message,
+                        metadata: Labels(unsortedPairs: metadata), origin: origin)
     }
 
     /// A Prometheus/Loki label name: `[a-zA-Z_][a-zA-Z0-9_]*`, other bytes as `_`.
     public static func labelName(_ name: String) -> String {
-        var valid = true
-        for (index, byte) in name.utf8.enumerated() where !isNameByte(byte, first: index == 0) {
-            valid = false
-            break
+        var valid = !name.isEmpty
+        var first = true
+        for byte in name.utf8 {
+            if !isNameByte(byte, first: first) {
+                valid = false
+                break
+            }
+            first = false
         }
-        if valid, !name.isEmpty { return name }
+        if valid { return name }
         var out = ""
         for (index, scalar) in name.unicodeScalars.enumerated() {
             out.unicodeScalars.append(scalar.isASCII && isNameByte(UInt8(scalar.value), first: index == 0) ? scalar : "_")

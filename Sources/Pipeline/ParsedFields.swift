@@ -39,9 +39,20 @@ public struct ParsedFields: Sendable, Equatable, RandomAccessCollection, Express
 
     /// The last value whose name is one of `names` (compared ignoring ASCII case), trying
     /// the names in order: `level` wins over `severity`.
+    /// Compares without allocating (this runs for every field of every event).
+    static func equalIgnoringASCIICase(_ name: String, lowercased: String) -> Bool {
+        var other = lowercased.utf8.makeIterator()
+        for byte in name.utf8 {
+            guard let expected = other.next() else { return false }
+            let folded = byte >= 65 && byte <= 90 ? byte + 32 : byte
+            if folded != expected { return false }
+        }
+        return other.next() == nil
+    }
+
     func first(namedIgnoringCase names: [String]) -> FieldValue? {
         for name in names {
-            if let field = fields.last(where: { $0.name.lowercased() == name }) { return field.value }
+            if let field = fields.last(where: { Self.equalIgnoringASCIICase($0.name, lowercased: name) }) { return field.value }
         }
         return nil
     }

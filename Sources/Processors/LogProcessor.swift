@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Broker
+import Dispatch
 import CommitLog
 import KafkaWire
 import Logging
@@ -126,22 +127,16 @@ public final class LogProcessor: Sendable {
             return true
         }
         guard !read.bytes.isEmpty else { return false }
-        let records = decodeRecords(read.bytes, partition: topicPartition)
+        let records = decodeRecords(read.bytes, partition: topicPartition).filter { $0.offset >= position }
+        // Parsing is pure and per record: big reads are split between the cores, and the
+        // results are put back in offset order before they reach the index.
+        let outcomes = Self.process(records, with: pipeline, partition: topicPartition, metrics: &metrics)
         var entries: [LogEntry] = []
         entries.reserveCapacity(records.count)
         var routed: [String: [(key: [UInt8]?, value: [UInt8], timestampMilliseconds: Int64)]] = [:]
         var last = position - 1
-        var consumed = 0
-        for record in records where record.offset >= position {
+        for (record, outcome) in zip(records, outcomes) {
             last = record.offset
-            consumed += 1
-            guard let value = record.value else {
-                statistics.recordsUnreadable.add(1, ordering: .relaxed)
-                continue
-            }
-            let event = EventDecoder.decode(value: value, key: record.key,
-                                            recordTimestamp: Timestamp(nanosecondsSinceEpoch: record.timestamp &* 1_000_000))
-            let origin = RecordOrigin(topic: topicPartition.topic, partition: topicPartition.partition, offset: record.offset)
             func route(_ targets: [(topic: String, event: PipelineEvent)]) {
                 for target in targets {
                     routed[target.topic, default: []].append(
@@ -150,16 +145,19 @@ public final class LogProcessor: Sendable {
                 }
                 statistics.eventsRouted.add(targets.count, ordering: .relaxed)
             }
-            switch pipeline.process(event, origin: origin, metrics: &metrics) {
-            case .store(let entry):
+            switch outcome {
+            case .store(let entry)?:
                 entries.append(entry)
-            case .routed(let targets, let keep):
+            case .routed(let targets, let keep)?:
                 route(targets)
                 if let keep { entries.append(keep) }
-            case .dropped:
+            case .dropped?:
                 statistics.eventsDropped.add(1, ordering: .relaxed)
+            case nil:
+                statistics.recordsUnreadable.add(1, ordering: .relaxed)
             }
         }
+        let consumed = records.count
         if records.isEmpty {
             // Undecodable: skip past what was read so that one bad batch cannot stall the partition.
             last = max(last, position)
@@ -177,6 +175,38 @@ public final class LogProcessor: Sendable {
         positions.withLock { $0[topicPartition] = last + 1 }
         return true
     }
+
+    /// Runs the pipeline over `records` (nil for a record without a value), on both cores
+    /// when there are enough of them to be worth it.
+    static func process(_ records: [Record], with pipeline: LogPipeline, partition: TopicPartition,
+                        metrics: inout LogMetricsAggregator) -> [LogPipeline.Outcome?] {
+        @Sendable func run(_ slice: ArraySlice<Record>, _ metrics: inout LogMetricsAggregator) -> [LogPipeline.Outcome?] {
+            slice.map { record in
+                guard let value = record.value else { return nil }
+                let event = EventDecoder.decode(value: value, key: record.key,
+                                                recordTimestamp: Timestamp(nanosecondsSinceEpoch: record.timestamp &* 1_000_000))
+                let origin = RecordOrigin(topic: partition.topic, partition: partition.partition, offset: record.offset)
+                return pipeline.process(event, origin: origin, metrics: &metrics)
+            }
+        }
+        let workers = records.count >= 2000 ? parallelism : 1
+        guard workers > 1 else { return run(records[...], &metrics) }
+        let results = Mutex<[[LogPipeline.Outcome?]]>(Array(repeating: [], count: workers))
+        let aggregators = Mutex<[LogMetricsAggregator]>(Array(repeating: LogMetricsAggregator(), count: workers))
+        let size = (records.count + workers - 1) / workers
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let slice = records[min(records.count, worker * size)..<min(records.count, (worker + 1) * size)]
+            var local = LogMetricsAggregator()
+            let outcomes = run(slice, &local)
+            results.withLock { $0[worker] = outcomes }
+            aggregators.withLock { $0[worker] = local }
+        }
+        for aggregator in aggregators.withLock({ $0 }) { metrics.merge(aggregator) }
+        return results.withLock { $0.flatMap { $0 } }
+    }
+
+    /// Threads that parse one read: the machine's cores.
+    static let parallelism = max(1, min(8, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
 
     private func decodeRecords(_ bytes: [UInt8], partition: TopicPartition) -> [Record] {
         do {

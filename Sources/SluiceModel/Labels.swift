@@ -9,6 +9,18 @@ public struct Labels: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiter
         pairs = dictionary.map { (name: $0.key, value: $0.value) }.sorted { $0.name < $1.name }
     }
 
+    /// From pairs in any order; of repeated names the last wins. One sort instead of an
+    /// insertion per pair.
+    public init(unsortedPairs: [(name: String, value: String)]) {
+        var sorted = unsortedPairs.enumerated().sorted { ($0.element.name, $0.offset) < ($1.element.name, $1.offset) }.map(\.element)
+        var index = sorted.count - 1
+        while index > 0 {
+            if sorted[index - 1].name == sorted[index].name { sorted.remove(at: index - 1) }
+            index -= 1
+        }
+        pairs = sorted
+    }
+
     public init(dictionaryLiteral elements: (String, String)...) {
         self.init(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
