@@ -209,20 +209,24 @@ public final class LogStore: LogEntrySource, Sendable {
     }
 
     private func writePart(_ heads: [LogStoreHead], marks: [TopicPartition: Int64], sequence: UInt64) throws -> LogPart {
-        var streams: [(labels: Labels, entries: [LogEntry])]
-        if heads.count == 1 {
-            streams = heads[0].streams.map { ($0.labels, $0.allEntries) }
-        } else {
-            // After a failed flush: the same stream may sit in several heads.
-            var byLabels: [Labels: [LogEntry]] = [:]
-            for head in heads {
-                for stream in head.streams { byLabels[stream.labels, default: []].append(contentsOf: stream.allEntries) }
+        var streams: [PartWriter.StreamEntries] = []
+        var position: [Labels: Int] = [:]
+        for head in heads {
+            for stream in head.streams {
+                if let existing = position[stream.labels] {
+                    // After a failed flush the same stream may sit in several heads.
+                    streams[existing].chunks += stream.chunks + [stream.open]
+                    streams[existing].isSorted = false
+                } else {
+                    position[stream.labels] = streams.count
+                    streams.append(.init(labels: stream.labels, chunks: stream.chunks + [stream.open], isSorted: stream.isSorted))
+                }
             }
-            streams = byLabels.map { ($0.key, $0.value) }
         }
         let (bytes, index) = try PartWriter.build(streams: streams, highWater: marks,
                                                   blockTargetBytes: configuration.blockTargetBytes,
-                                                  level: configuration.compressionLevel)
+                                                  level: configuration.compressionLevel,
+                                                  expectedBytes: heads.reduce(0) { $0 + $1.rawBytes } / 3)
         let name = LogStoreFileNames.part(minTime: index.minTime, sequence: sequence)
         let path = partsDirectory + "/" + name
         let temporary = path + LogStoreFileNames.temporarySuffix

@@ -31,6 +31,22 @@ import Glibc
                                       start: .init(nanosecondsSinceEpoch: 0), end: .init(nanosecondsSinceEpoch: 100)) == ["h1"])
     }
 
+    @Test func blocksSpanHeadChunksInOrderOrNot() throws {
+        let directory = TemporaryDirectory()
+        let store = try LogStore(configuration: .testing(directory.path, blockTargetBytes: 3000), now: TestClock().function)
+        var random = SplitMix64(seed: 5)
+        // One stream in order (encoded from the head's chunks), one out of order (sorted first).
+        let ordered = (0..<2000).map { entry(Int64($0), web, "ordered \($0)", offset: Int64($0)) }
+        let shuffled = (0..<2000).map { entry(Int64.random(in: 0..<500, using: &random), db, "shuffled \($0)",
+                                             partition: 1, offset: Int64($0)) }
+        try store.append(ordered + shuffled, through: [:])
+        try store.flush()
+        #expect(store.statistics.entriesStored == 4000)
+        let expected = (ordered + shuffled).sorted(by: LogEntry.precedes)
+        #expect(try collect(store, everything()).map(\.entry) == expected)
+        #expect(try collect(store, everything(.backward)).map(\.entry) == expected.reversed())
+    }
+
     @Test func duplicatesAndHighWater() throws {
         let directory = TemporaryDirectory()
         let clock = TestClock()

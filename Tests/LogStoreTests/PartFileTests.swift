@@ -8,7 +8,7 @@ import TestSupport
     /// Writes a part from `streams` and opens it again.
     func roundTrip(_ streams: [(labels: Labels, entries: [LogEntry])], blockTargetBytes: Int = 1 << 20,
                    in directory: TemporaryDirectory) throws -> LogPart {
-        let (bytes, index) = try PartWriter.build(streams: streams, highWater: [.init(topic: "logs", partition: 0): 9],
+        let (bytes, index) = try PartWriter.build(streams: streams.map { .init(labels: $0.labels, chunks: [$0.entries], isSorted: false) }, highWater: [.init(topic: "logs", partition: 0): 9],
                                                   blockTargetBytes: blockTargetBytes, level: 3)
         let file = try FileHandle.open(directory.sub("x.part"), create: true)
         try file.write(bytes, at: 0)
@@ -83,7 +83,7 @@ import TestSupport
     @Test func goldenLayout() throws {
         let stream: Labels = ["app": "a"]
         let one = entry(1000, stream, "hi there", metadata: ["level": "info"], offset: 5)
-        let (bytes, _) = try PartWriter.build(streams: [(stream, [one])], highWater: [.init(topic: "logs", partition: 0): 5],
+        let (bytes, _) = try PartWriter.build(streams: [.init(labels: stream, chunks: [[one]], isSorted: true)], highWater: [.init(topic: "logs", partition: 0): 5],
                                               blockTargetBytes: 1 << 20, level: 3)
         let columns: [UInt8] = [0]                                      // timestamp delta from minTime
             + [1, 4] + Array("logs".utf8) + [0, 0, 10]                  // topics; topic 0, partition 0, offset 5 (z)
