@@ -89,7 +89,14 @@ public final class LogStore: LogEntrySource, Sendable {
                 problems.append("refused part \(path) (\(error)); renamed to \(aside)")
             }
         }
-        if problems.contains(where: { $0.hasPrefix("refused") }) { try FileSystem.syncDirectory(partsDirectory) }
+        // A compaction that crashed before deleting the parts it merged left them behind.
+        let replaced = Set(recovered.parts.flatMap(\.index.replaces))
+        for part in recovered.parts where replaced.contains(part.sequence) {
+            try FileSystem.remove(partsDirectory + "/" + part.name)
+            problems.append("removed \(part.name), already merged into a compacted part")
+        }
+        recovered.parts.removeAll { replaced.contains($0.sequence) }
+        if !problems.isEmpty { try FileSystem.syncDirectory(partsDirectory) }
         recovered.parts.sort { $0.sequence < $1.sequence }
         recovered.nextSequence = highestSequence + 1
 
@@ -171,7 +178,67 @@ public final class LogStore: LogEntrySource, Sendable {
 
     /// Writes the head as one part now and makes the marks durable.
     public func flush() throws {
-        try flushGate.withLock { _ in try flushLocked() }
+        try flushGate.withLock { _ in
+            try flushLocked()
+            try compactLocked()
+        }
+    }
+
+    /// Merges the oldest small parts into one when `compactionMinimumParts` of them exist
+    /// (flushes do this too). Returns whether it merged.
+    ///
+    /// Crash safety: the merged part lists the parts it replaces and is durable before they
+    /// are deleted; recovery deletes replaced parts that are still there.
+    @discardableResult
+    public func compact() throws -> Bool {
+        try flushGate.withLock { _ in try compactLocked() }
+    }
+
+    private func compactLocked() throws -> Bool {
+        guard let minimum = configuration.compactionMinimumParts else { return false }
+        let smallBytes = max(1, configuration.maxHeadBytes / 4)
+        guard let (merging, sequence) = state.withLock({ state -> ([LogPart], UInt64)? in
+            var merging: [LogPart] = []
+            var bytes = 0
+            for part in state.parts.sorted(by: { $0.sequence < $1.sequence }) where part.lineBytes < smallBytes {
+                guard bytes + part.lineBytes <= configuration.maxHeadBytes else { break }
+                merging.append(part)
+                bytes += part.lineBytes
+            }
+            guard merging.count >= max(2, minimum) else { return nil }
+            defer { state.nextSequence += 1 }
+            return (merging, state.nextSequence)
+        }) else { return false }
+
+        let codec = ZstdColumnCodec()
+        var streams: [PartWriter.StreamEntries] = []
+        var position: [Labels: Int] = [:]
+        var marks: [TopicPartition: Int64] = [:]
+        for part in merging {
+            marks.merge(part.index.highWater) { max($0, $1) }
+            for (labels, entries) in try part.allEntries(codec: codec) where !entries.isEmpty {
+                if let existing = position[labels] {
+                    streams[existing].chunks.append(entries)
+                    streams[existing].isSorted = false
+                } else {
+                    position[labels] = streams.count
+                    streams.append(.init(labels: labels, chunks: [entries], isSorted: true))
+                }
+            }
+        }
+        let (bytes, index) = try PartWriter.build(streams: streams, highWater: marks, replaces: merging.map(\.sequence),
+                                                  blockTargetBytes: configuration.blockTargetBytes,
+                                                  level: configuration.compressionLevel, expectedBytes: merging.reduce(0) { $0 + $1.size })
+        let merged = try writePartFile(bytes, index: index, sequence: sequence)
+        let replaced = Set(merging.map(\.sequence))
+        state.withLock { state in
+            state.parts.removeAll { replaced.contains($0.sequence) }
+            state.parts.append(merged)
+        }
+        // Scans holding a merged part keep reading it through its open descriptor.
+        for part in merging { try FileSystem.remove(partsDirectory + "/" + part.name) }
+        try FileSystem.syncDirectory(partsDirectory)
+        return true
     }
 
     private func flushLocked() throws {
@@ -227,6 +294,11 @@ public final class LogStore: LogEntrySource, Sendable {
                                                   blockTargetBytes: configuration.blockTargetBytes,
                                                   level: configuration.compressionLevel,
                                                   expectedBytes: heads.reduce(0) { $0 + $1.rawBytes } / 3)
+        return try writePartFile(bytes, index: index, sequence: sequence)
+    }
+
+    /// Writes a built part durably: temporary name, fsync, rename, folder fsync.
+    private func writePartFile(_ bytes: [UInt8], index: PartIndex, sequence: UInt64) throws -> LogPart {
         let name = LogStoreFileNames.part(minTime: index.minTime, sequence: sequence)
         let path = partsDirectory + "/" + name
         let temporary = path + LogStoreFileNames.temporarySuffix
@@ -245,6 +317,11 @@ public final class LogStore: LogEntrySource, Sendable {
     /// Returns how many parts were removed.
     @discardableResult
     public func applyRetention() throws -> Int {
+        // Under the flush gate, so that a compaction never resurrects a part removed meanwhile.
+        try flushGate.withLock { _ in try applyRetentionLocked() }
+    }
+
+    private func applyRetentionLocked() throws -> Int {
         let cutoff = configuration.retentionNanoseconds.map { now().nanosecondsSinceEpoch &- $0 }
         let removed = state.withLock { state -> [LogPart] in
             var removed: [LogPart] = []

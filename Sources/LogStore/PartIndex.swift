@@ -6,6 +6,7 @@ import SluiceModel
 /// ```
 /// minTime z, maxTime z
 /// high-water count, { topic, partition z, offset z }*     (the store's marks when written)
+/// replaced count, { sequence }*                          (parts a compaction merged into this one)
 /// stream count, { pair count, { name, value }* }*         (sorted by Labels.sortKey)
 /// metadata name count, { name }*
 /// block count, {
@@ -21,6 +22,8 @@ struct PartIndex: Sendable, Equatable {
     var minTime: Int64
     var maxTime: Int64
     var highWater: [LogStore.TopicPartition: Int64]
+    /// Sequences of the parts this one replaces (compaction); recovery deletes any left.
+    var replaces: [UInt64] = []
     var streams: [Labels]
     var metadataNames: [String]
     var blocks: [BlockInfo]
@@ -30,6 +33,8 @@ struct PartIndex: Sendable, Equatable {
         out.appendZigZag(minTime)
         out.appendZigZag(maxTime)
         HighWaterCoding.append(highWater, to: &out)
+        out.appendVarint(replaces.count)
+        for sequence in replaces { out.appendVarint(sequence) }
         out.appendVarint(streams.count)
         for labels in streams {
             out.appendVarint(labels.pairs.count)
@@ -69,6 +74,8 @@ struct PartIndex: Sendable, Equatable {
         minTime = try reader.zigZag()
         maxTime = try reader.zigZag()
         highWater = try HighWaterCoding.read(&reader)
+        replaces = []
+        for _ in 0..<(try reader.count()) { replaces.append(try reader.varint()) }
         streams = []
         for _ in 0..<(try reader.count()) {
             var labels = Labels()

@@ -15,7 +15,7 @@ enum PartWriter {
         var isSorted: Bool
     }
 
-    static func build(streams: [StreamEntries], highWater: [LogStore.TopicPartition: Int64],
+    static func build(streams: [StreamEntries], highWater: [LogStore.TopicPartition: Int64], replaces: [UInt64] = [],
                       blockTargetBytes: Int, level: Int, expectedBytes: Int = 0) throws -> (bytes: [UInt8], index: PartIndex) {
         let ordered = streams.filter { $0.chunks.contains { !$0.isEmpty } }.map { ($0.labels.sortKey, $0) }
             .sorted { $0.0 < $1.0 }.map(\.1)
@@ -67,8 +67,9 @@ enum PartWriter {
             }
             if entries > 0 { try emit() }
         }
-        let index = PartIndex(minTime: minTime, maxTime: maxTime, highWater: highWater,
+        var index = PartIndex(minTime: minTime, maxTime: maxTime, highWater: highWater,
                               streams: ordered.map(\.labels), metadataNames: metadataNames, blocks: blocks)
+        index.replaces = replaces
         let indexBytes = index.serialized()
         let indexOffset = output.count
         output.append(contentsOf: indexBytes)

@@ -100,6 +100,7 @@ import TestSupport
         let index = Array(bytes[columns.count..<(bytes.count - 32)])
         let head: [UInt8] = [0xD0, 0x0F, 0xD0, 0x0F]                     // minTime, maxTime 1000 (z)
             + [1, 4] + Array("logs".utf8) + [0, 10]                      // marks: logs/0 → 5
+            + [0]                                                        // replaces no parts
             + [1, 1, 3] + Array("app".utf8) + [1] + Array("a".utf8)      // one stream {app="a"}
             + [1, 5] + Array("level".utf8)                               // metadata names
             + [1, 0, 1, 0xD0, 0x0F, 0, 8, 0]                             // block: stream, count, min, max-min, line bytes, offset
