@@ -6,7 +6,7 @@ import SluiceModel
 /// ```
 /// minTime z, maxTime z
 /// high-water count, { topic, partition z, offset z }*     (the store's marks when written)
-/// replaced count, { sequence }*                          (parts a compaction merged into this one)
+/// replaced count, { sequence }*                          (parts a compaction merged; version 2+)
 /// stream count, { pair count, { name, value }* }*         (sorted by Labels.sortKey)
 /// metadata name count, { name }*
 /// block count, {
@@ -69,13 +69,15 @@ struct PartIndex: Sendable, Equatable {
 
     /// Decodes an index, checking every reference (stream, name, column range within
     /// `dataEnd`) so that a verified part cannot send a scan out of bounds.
-    init(serialized bytes: UnsafeRawBufferPointer, path: String, dataEnd: Int) throws {
+    init(serialized bytes: UnsafeRawBufferPointer, path: String, dataEnd: Int, version: UInt32 = PartFile.version) throws {
         var reader = FieldReader(bytes, path: path)
         minTime = try reader.zigZag()
         maxTime = try reader.zigZag()
         highWater = try HighWaterCoding.read(&reader)
         replaces = []
-        for _ in 0..<(try reader.count()) { replaces.append(try reader.varint()) }
+        if version >= 2 {
+            for _ in 0..<(try reader.count()) { replaces.append(try reader.varint()) }
+        }
         streams = []
         for _ in 0..<(try reader.count()) {
             var labels = Labels()
