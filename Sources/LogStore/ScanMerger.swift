@@ -237,6 +237,13 @@ struct ScanMerger {
     private static func less(_ a: HeapItem, _ b: HeapItem, _ cursors: UnsafeMutableBufferPointer<Cursor>,
                              _ forward: Bool) -> Bool {
         if a.key != b.key { return a.key < b.key }
+        return tieBreak(a, b, cursors, forward)
+    }
+
+    /// Equal timestamps: stream rank, then placeholders first, then origin (rare; kept out of line).
+    @inline(never)
+    private static func tieBreak(_ a: HeapItem, _ b: HeapItem, _ cursors: UnsafeMutableBufferPointer<Cursor>,
+                                 _ forward: Bool) -> Bool {
         if a.rank != b.rank { return a.rank < b.rank }
         if a.pending != b.pending { return a.pending }
         if a.pending { return false }
@@ -258,6 +265,7 @@ struct ScanMerger {
         heap[index] = item
     }
 
+    @inline(__always)
     private static func siftDown(_ heap: UnsafeMutableBufferPointer<HeapItem>, _ count: Int, _ start: Int,
                                  _ cursors: UnsafeMutableBufferPointer<Cursor>, _ forward: Bool) {
         var index = start
