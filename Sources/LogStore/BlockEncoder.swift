@@ -26,9 +26,11 @@ struct BlockEncoder {
 
     /// Appends the block's columns to `output` and returns its index entry. `metadataName`
     /// maps a metadata name to its index in the part's table.
-    mutating func encode(_ entries: ArraySlice<LogEntry>, stream: Int, into output: inout [UInt8],
+    /// `pieces` are the block's entries in order, in one or more slices (head chunks).
+    mutating func encode(_ pieces: [ArraySlice<LogEntry>], stream: Int, into output: inout [UInt8],
                          metadataName: (String) -> Int) throws -> BlockInfo {
-        precondition(!entries.isEmpty, "a block holds at least one entry")
+        let count = pieces.reduce(0) { $0 + $1.count }
+        precondition(count > 0, "a block holds at least one entry")
         // Work on locals (moved out of the reused storage) so appends skip nested-array checks.
         var timestampColumn = Self.emptied(&columns[0])
         var originColumn = Self.emptied(&columns[1])
@@ -39,7 +41,7 @@ struct BlockEncoder {
         self.tokens = TokenHashSet(capacity: 0)
         tokens.removeAll()
 
-        let minTime = entries.first!.timestamp.nanosecondsSinceEpoch
+        let minTime = pieces.first { !$0.isEmpty }!.first!.timestamp.nanosecondsSinceEpoch
         var maxTime = minTime
         var previousTime = minTime
         var previousOffset: Int64 = 0
@@ -51,7 +53,8 @@ struct BlockEncoder {
         var lastNames: [(name: String, index: Int)] = []
         var lineBytes = 0
 
-        try entries.withUnsafeBufferPointer { entries in
+        for piece in pieces {
+        piece.withUnsafeBufferPointer { entries in
         for entry in entries {
             let time = entry.timestamp.nanosecondsSinceEpoch
             timestampColumn.appendVarint(UInt64(bitPattern: time &- previousTime))
@@ -106,6 +109,7 @@ struct BlockEncoder {
         }
 
         }
+        }
         columns[0] = timestampColumn
         columns[1] = Self.dictionary(topics) + originColumn
         columns[2] = lengthColumn
@@ -133,7 +137,7 @@ struct BlockEncoder {
             infos.append(ColumnInfo(storedLength: output.count - start, rawLength: raw.count, compressed: compressed,
                                     checksum: checksum))
         }
-        return BlockInfo(stream: stream, count: entries.count, minTime: minTime, maxTime: maxTime,
+        return BlockInfo(stream: stream, count: count, minTime: minTime, maxTime: maxTime,
                          lineBytes: lineBytes, offset: offset, columns: infos,
                          metadataNames: metadataNames.map(metadataName).sorted(),
                          bloom: TokenBloomFilter(tokens: tokens))

@@ -51,6 +51,26 @@ final class LogPart: Sendable {
                        size: size, index: index)
     }
 
+    /// Every entry, per stream (for compaction), each stream's in (timestamp, origin) order.
+    func allEntries(codec: ZstdColumnCodec) throws -> [(labels: Labels, entries: [LogEntry])] {
+        var byStream = index.streams.map { (labels: $0, entries: [LogEntry]()) }
+        for block in index.blocks {
+            let decoded = try DecodedBlock.read(block, from: file, needsLines: true, metadataNames: nil,
+                                                partMetadataNames: index.metadataNames, codec: codec)
+            let labels = index.streams[block.stream]
+            for position in 0..<decoded.count {
+                let row = decoded.rows[position]
+                let start = decoded.lineStarts[position]
+                byStream[block.stream].entries.append(LogEntry(
+                    timestamp: Timestamp(nanosecondsSinceEpoch: row.time), stream: labels,
+                    line: Array(decoded.lines[start..<(start + Int(row.lineLength))]),
+                    metadata: decoded.metadata.isEmpty ? Labels() : decoded.metadata[position],
+                    origin: decoded.origin(position)))
+            }
+        }
+        return byStream
+    }
+
     func overlaps(start: Timestamp, end: Timestamp) -> Bool {
         index.minTime < end.nanosecondsSinceEpoch && index.maxTime >= start.nanosecondsSinceEpoch
     }

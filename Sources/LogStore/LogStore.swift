@@ -28,7 +28,7 @@ public final class LogStore: LogEntrySource, Sendable {
         }
     }
 
-    private struct State {
+    struct State {
         var head = LogStoreHead()
         /// Heads being written (or whose write failed), still served by scans.
         var flushing: [LogStoreHead] = []
@@ -48,14 +48,14 @@ public final class LogStore: LogEntrySource, Sendable {
     /// What recovery at open found and did (parts refused, temporary files removed); empty
     /// after a clean start.
     public let recoveryReport: [String]
-    private let now: @Sendable () -> Timestamp
-    private let partsDirectory: String
-    private let state: Mutex<State>
-    private let flushGate = Mutex(())
-    private let blocksScanned = Atomic<Int>(0)
-    private let blocksSkippedByTime = Atomic<Int>(0)
-    private let blocksSkippedByStream = Atomic<Int>(0)
-    private let blocksSkippedByBloom = Atomic<Int>(0)
+    let now: @Sendable () -> Timestamp
+    let partsDirectory: String
+    let state: Mutex<State>
+    let flushGate = Mutex(())
+    let blocksScanned = Atomic<Int>(0)
+    let blocksSkippedByTime = Atomic<Int>(0)
+    let blocksSkippedByStream = Atomic<Int>(0)
+    let blocksSkippedByBloom = Atomic<Int>(0)
 
     /// Opens (or creates) the store in `configuration.directory` and recovers it: leftover
     /// temporary files are deleted, parts whose footer or index do not verify are renamed to
@@ -89,7 +89,14 @@ public final class LogStore: LogEntrySource, Sendable {
                 problems.append("refused part \(path) (\(error)); renamed to \(aside)")
             }
         }
-        if problems.contains(where: { $0.hasPrefix("refused") }) { try FileSystem.syncDirectory(partsDirectory) }
+        // A compaction that crashed before deleting the parts it merged left them behind.
+        let replaced = Set(recovered.parts.flatMap(\.index.replaces))
+        for part in recovered.parts where replaced.contains(part.sequence) {
+            try FileSystem.remove(partsDirectory + "/" + part.name)
+            problems.append("removed \(part.name), already merged into a compacted part")
+        }
+        recovered.parts.removeAll { replaced.contains($0.sequence) }
+        if !problems.isEmpty { try FileSystem.syncDirectory(partsDirectory) }
         recovered.parts.sort { $0.sequence < $1.sequence }
         recovered.nextSequence = highestSequence + 1
 
@@ -171,10 +178,13 @@ public final class LogStore: LogEntrySource, Sendable {
 
     /// Writes the head as one part now and makes the marks durable.
     public func flush() throws {
-        try flushGate.withLock { _ in try flushLocked() }
+        try flushGate.withLock { _ in
+            try flushLocked()
+            try compactLocked()
+        }
     }
 
-    private func flushLocked() throws {
+    func flushLocked() throws {
         let (heads, marks, sequence, started) = state.withLock { state in
             if !state.head.isEmpty {
                 state.flushing.append(state.head)
@@ -209,20 +219,29 @@ public final class LogStore: LogEntrySource, Sendable {
     }
 
     private func writePart(_ heads: [LogStoreHead], marks: [TopicPartition: Int64], sequence: UInt64) throws -> LogPart {
-        var streams: [(labels: Labels, entries: [LogEntry])]
-        if heads.count == 1 {
-            streams = heads[0].streams.map { ($0.labels, $0.allEntries) }
-        } else {
-            // After a failed flush: the same stream may sit in several heads.
-            var byLabels: [Labels: [LogEntry]] = [:]
-            for head in heads {
-                for stream in head.streams { byLabels[stream.labels, default: []].append(contentsOf: stream.allEntries) }
+        var streams: [PartWriter.StreamEntries] = []
+        var position: [Labels: Int] = [:]
+        for head in heads {
+            for stream in head.streams {
+                if let existing = position[stream.labels] {
+                    // After a failed flush the same stream may sit in several heads.
+                    streams[existing].chunks += stream.chunks + [stream.open]
+                    streams[existing].isSorted = false
+                } else {
+                    position[stream.labels] = streams.count
+                    streams.append(.init(labels: stream.labels, chunks: stream.chunks + [stream.open], isSorted: stream.isSorted))
+                }
             }
-            streams = byLabels.map { ($0.key, $0.value) }
         }
         let (bytes, index) = try PartWriter.build(streams: streams, highWater: marks,
                                                   blockTargetBytes: configuration.blockTargetBytes,
-                                                  level: configuration.compressionLevel)
+                                                  level: configuration.compressionLevel,
+                                                  expectedBytes: heads.reduce(0) { $0 + $1.rawBytes } / 3)
+        return try writePartFile(bytes, index: index, sequence: sequence)
+    }
+
+    /// Writes a built part durably: temporary name, fsync, rename, folder fsync.
+    func writePartFile(_ bytes: [UInt8], index: PartIndex, sequence: UInt64) throws -> LogPart {
         let name = LogStoreFileNames.part(minTime: index.minTime, sequence: sequence)
         let path = partsDirectory + "/" + name
         let temporary = path + LogStoreFileNames.temporarySuffix
@@ -234,156 +253,9 @@ public final class LogStore: LogEntrySource, Sendable {
         return LogPart(name: name, sequence: sequence, file: file, size: bytes.count, index: index)
     }
 
-    // MARK: Retention
-
-    /// Removes parts whose newest entry is older than `retentionNanoseconds`, then the parts
-    /// with the oldest newest entry while the total exceeds `retentionBytes`. The marks stay.
-    /// Returns how many parts were removed.
-    @discardableResult
-    public func applyRetention() throws -> Int {
-        let cutoff = configuration.retentionNanoseconds.map { now().nanosecondsSinceEpoch &- $0 }
-        let removed = state.withLock { state -> [LogPart] in
-            var removed: [LogPart] = []
-            var kept: [LogPart] = []
-            for part in state.parts {
-                if let cutoff, part.index.maxTime < cutoff { removed.append(part) } else { kept.append(part) }
-            }
-            if let limit = configuration.retentionBytes {
-                var total = kept.reduce(0) { $0 + $1.size }
-                let oldestFirst = kept.sorted { ($0.index.maxTime, $0.sequence) < ($1.index.maxTime, $1.sequence) }
-                var dropped = Set<UInt64>()
-                for part in oldestFirst where total > limit {
-                    total -= part.size
-                    dropped.insert(part.sequence)
-                    removed.append(part)
-                }
-                kept.removeAll { dropped.contains($0.sequence) }
-            }
-            state.parts = kept
-            return removed
-        }
-        // Scans holding a removed part keep reading it through its open descriptor.
-        for part in removed { try FileSystem.remove(partsDirectory + "/" + part.name) }
-        if !removed.isEmpty { try FileSystem.syncDirectory(partsDirectory) }
-        return removed.count
-    }
-
-    // MARK: Reading
-
-    private struct Snapshot {
-        var parts: [LogPart]
-        var heads: [LogStoreHead.Stream]
-    }
-
-    private func snapshot(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> Snapshot {
-        state.withLock { state in
-            var heads = state.head.streams(matching: matchers, start: start, end: end)
-            for head in state.flushing { heads += head.streams(matching: matchers, start: start, end: end) }
-            return Snapshot(parts: state.parts, heads: heads)
-        }
-    }
-
-    public func scan(_ scan: LogScan, visit: (ScannedEntry) throws -> Bool) throws {
-        let start = scan.start.nanosecondsSinceEpoch
-        let end = scan.end.nanosecondsSinceEpoch
-        guard start < end else { return }
-        let snapshot = snapshot(scan.matchers, start: start, end: end)
-        let needles = scan.requiredSubstrings.map(TokenHasher.interiorTokens(of:)).filter { !$0.isEmpty }
-
-        var skippedTime = 0, skippedStream = 0, skippedBloom = 0
-        var candidates: [(part: LogPart, block: Int)] = []
-        var streamKeys: [String: Labels] = [:]
-        for part in snapshot.parts {
-            guard part.overlaps(start: scan.start, end: scan.end) else {
-                skippedTime += part.index.blocks.count
-                continue
-            }
-            let matches = part.matchingStreams(scan.matchers)
-            for (number, block) in part.index.blocks.enumerated() {
-                if !matches[block.stream] { skippedStream += 1; continue }
-                if block.maxTime < start || block.minTime >= end { skippedTime += 1; continue }
-                if !needles.allSatisfy({ $0.allSatisfy(block.bloom.mayContain) }) { skippedBloom += 1; continue }
-                candidates.append((part, number))
-                let key = part.sortKeys[block.stream]
-                if streamKeys[key] == nil { streamKeys[key] = part.index.streams[block.stream] }
-            }
-        }
-        var headEntries: [(labels: Labels, key: String, entries: [LogEntry])] = []
-        for stream in snapshot.heads {
-            let entries = stream.entries(start: start, end: end)
-            guard !entries.isEmpty else { continue }
-            let key = stream.labels.sortKey
-            if streamKeys[key] == nil { streamKeys[key] = stream.labels }
-            headEntries.append((stream.labels, key, entries))
-        }
-        blocksSkippedByTime.add(skippedTime, ordering: .relaxed)
-        blocksSkippedByStream.add(skippedStream, ordering: .relaxed)
-        blocksSkippedByBloom.add(skippedBloom, ordering: .relaxed)
-
-        let orderedKeys = streamKeys.keys.sorted()
-        var rankOf: [String: Int32] = [:]
-        for (rank, key) in orderedKeys.enumerated() { rankOf[key] = Int32(rank) }
-        let labels = orderedKeys.map { streamKeys[$0]! }
-        var merger = ScanMerger(
-            scan: scan, labels: labels,
-            blocks: candidates.map { .init(part: $0.part, block: $0.block,
-                                           rank: rankOf[$0.part.sortKeys[$0.part.index.blocks[$0.block].stream]]!) },
-            heads: headEntries.map { .init(entries: $0.entries, rank: rankOf[$0.key]!) })
-        defer { blocksScanned.add(merger.blocksDecoded, ordering: .relaxed) }
-        try merger.run(visit)
-    }
-
-    public func streams(matching matchers: [LabelMatcher], start: Timestamp, end: Timestamp) throws -> [Labels] {
-        let low = start.nanosecondsSinceEpoch
-        let high = end.nanosecondsSinceEpoch
-        guard low < high else { return [] }
-        let snapshot = snapshot(matchers, start: low, end: high)
-        var found: [String: Labels] = [:]
-        let codec = ZstdColumnCodec()
-        for part in snapshot.parts where part.overlaps(start: start, end: end) {
-            let matches = part.matchingStreams(matchers)
-            for (stream, labels) in part.index.streams.enumerated() where matches[stream] && found[part.sortKeys[stream]] == nil {
-                let bounds = part.streamBounds[stream]
-                guard bounds.min < high, bounds.max >= low else { continue }
-                if try part.index.blocks.contains(where: { block in
-                    guard block.stream == stream, block.minTime < high, block.maxTime >= low else { return false }
-                    if block.minTime >= low && block.maxTime < high { return true }
-                    // A block straddling the range: its timestamps decide.
-                    let decoded = try DecodedBlock.read(block, from: part.file, needsLines: false, metadataNames: [],
-                                                        partMetadataNames: part.index.metadataNames, codec: codec)
-                    return decoded.rows.contains { $0.time >= low && $0.time < high }
-                }) {
-                    found[part.sortKeys[stream]] = labels
-                }
-            }
-        }
-        for stream in snapshot.heads where stream.hasEntries(start: low, end: high) {
-            found[stream.labels.sortKey] = stream.labels
-        }
-        return found.sorted { $0.key < $1.key }.map(\.value)
-    }
-
-    /// Stream label names of streams with entries in `[start, end)`, sorted.
-    public func labelNames(start: Timestamp, end: Timestamp) throws -> [String] {
-        var names = Set<String>()
-        for labels in try streams(matching: [], start: start, end: end) {
-            for pair in labels { names.insert(pair.name) }
-        }
-        return names.sorted()
-    }
-
-    /// Values of stream label `name` among streams matching `matchers` with entries in
-    /// `[start, end)`, sorted.
-    public func labelValues(_ name: String, matchers: [LabelMatcher], start: Timestamp, end: Timestamp) throws -> [String] {
-        var values = Set<String>()
-        for labels in try streams(matching: matchers, start: start, end: end) {
-            if let value = labels[name] { values.insert(value) }
-        }
-        return values.sorted()
-    }
-
     // MARK: Lifecycle and metrics
 
+    /// Counters for `/metrics` (see `LogStoreStatistics`).
     public var statistics: LogStoreStatistics {
         var result = state.withLock { state in
             var result = LogStoreStatistics()

@@ -15,6 +15,11 @@ public struct LogStoreConfiguration: Sendable {
     public var retentionBytes: Int?
     /// zstd level for block columns. Default 3.
     public var compressionLevel: Int
+    /// Once this many small parts (under a quarter of `maxHeadBytes` of lines each) exist, a
+    /// flush merges the oldest of them into one part; nil never merges. Default 8. Quiet
+    /// traffic makes a small part every `maxHeadAgeNanoseconds`; merging keeps their count
+    /// (open files, per-part work in every scan) low.
+    public var compactionMinimumParts: Int?
 
     public init(directory: String,
                 maxHeadBytes: Int = 64 << 20,
@@ -22,7 +27,8 @@ public struct LogStoreConfiguration: Sendable {
                 blockTargetBytes: Int = 1 << 20,
                 retentionNanoseconds: Int64? = 7 * 24 * 3600 * 1_000_000_000,
                 retentionBytes: Int? = nil,
-                compressionLevel: Int = 3) {
+                compressionLevel: Int = 3,
+                compactionMinimumParts: Int? = 8) {
         self.directory = directory
         self.maxHeadBytes = maxHeadBytes
         self.maxHeadAgeNanoseconds = maxHeadAgeNanoseconds
@@ -30,5 +36,6 @@ public struct LogStoreConfiguration: Sendable {
         self.retentionNanoseconds = retentionNanoseconds
         self.retentionBytes = retentionBytes
         self.compressionLevel = compressionLevel
+        self.compactionMinimumParts = compactionMinimumParts
     }
 }

@@ -20,14 +20,6 @@ struct LogStoreHead {
         var last: (time: Int64, origin: RecordOrigin)?
 
         init(labels: Labels) { self.labels = labels }
-
-        var allEntries: [LogEntry] {
-            var all: [LogEntry] = []
-            all.reserveCapacity(chunks.count * LogStoreHead.chunkSize + open.count)
-            for chunk in chunks { all.append(contentsOf: chunk) }
-            all.append(contentsOf: open)
-            return all
-        }
     }
 
     private(set) var streams: [Stream] = []

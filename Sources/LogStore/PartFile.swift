@@ -13,7 +13,8 @@ import SluiceModel
 /// checksum are verified at open, each column's checksum when it is read.
 enum PartFile {
     static let magic: [UInt8] = Array("SLUICELP".utf8)
-    static let version: UInt32 = 1
+    /// 2 added the replaced-parts list to the index; version 1 parts (without it) still open.
+    static let version: UInt32 = 2
     static let footerSize = 32
 
     /// The footer for an index at `indexOffset`.
@@ -40,7 +41,7 @@ enum PartFile {
             let indexLength = try reader.littleEndian(UInt64.self)
             let checksum = try reader.littleEndian(UInt32.self)
             let version = try reader.littleEndian(UInt32.self)
-            guard version == Self.version else { throw corrupt("unknown version \(version)") }
+            guard (1...Self.version).contains(version) else { throw corrupt("unknown version \(version)") }
             guard indexOffset <= UInt64(size - footerSize), indexLength == UInt64(size - footerSize) - indexOffset else {
                 throw corrupt("index bounds \(indexOffset)+\(indexLength) do not fit \(size) bytes")
             }
@@ -49,7 +50,7 @@ enum PartFile {
                 throw corrupt("index checksum mismatch")
             }
             let decoded = try index.withUnsafeBytes {
-                try PartIndex(serialized: $0, path: file.path, dataEnd: Int(indexOffset))
+                try PartIndex(serialized: $0, path: file.path, dataEnd: Int(indexOffset), version: version)
             }
             return (decoded, size)
         }

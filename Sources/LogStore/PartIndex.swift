@@ -6,6 +6,7 @@ import SluiceModel
 /// ```
 /// minTime z, maxTime z
 /// high-water count, { topic, partition z, offset z }*     (the store's marks when written)
+/// replaced count, { sequence }*                          (parts a compaction merged; version 2+)
 /// stream count, { pair count, { name, value }* }*         (sorted by Labels.sortKey)
 /// metadata name count, { name }*
 /// block count, {
@@ -21,6 +22,8 @@ struct PartIndex: Sendable, Equatable {
     var minTime: Int64
     var maxTime: Int64
     var highWater: [LogStore.TopicPartition: Int64]
+    /// Sequences of the parts this one replaces (compaction); recovery deletes any left.
+    var replaces: [UInt64] = []
     var streams: [Labels]
     var metadataNames: [String]
     var blocks: [BlockInfo]
@@ -30,6 +33,8 @@ struct PartIndex: Sendable, Equatable {
         out.appendZigZag(minTime)
         out.appendZigZag(maxTime)
         HighWaterCoding.append(highWater, to: &out)
+        out.appendVarint(replaces.count)
+        for sequence in replaces { out.appendVarint(sequence) }
         out.appendVarint(streams.count)
         for labels in streams {
             out.appendVarint(labels.pairs.count)
@@ -64,11 +69,15 @@ struct PartIndex: Sendable, Equatable {
 
     /// Decodes an index, checking every reference (stream, name, column range within
     /// `dataEnd`) so that a verified part cannot send a scan out of bounds.
-    init(serialized bytes: UnsafeRawBufferPointer, path: String, dataEnd: Int) throws {
+    init(serialized bytes: UnsafeRawBufferPointer, path: String, dataEnd: Int, version: UInt32 = PartFile.version) throws {
         var reader = FieldReader(bytes, path: path)
         minTime = try reader.zigZag()
         maxTime = try reader.zigZag()
         highWater = try HighWaterCoding.read(&reader)
+        replaces = []
+        if version >= 2 {
+            for _ in 0..<(try reader.count()) { replaces.append(try reader.varint()) }
+        }
         streams = []
         for _ in 0..<(try reader.count()) {
             var labels = Labels()

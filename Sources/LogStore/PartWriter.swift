@@ -7,10 +7,20 @@ enum PartWriter {
     /// More entries than this per block would make a decoded block's arrays large for little gain.
     static let maxEntriesPerBlock = 1 << 16
 
-    static func build(streams: [(labels: Labels, entries: [LogEntry])], highWater: [LogStore.TopicPartition: Int64],
-                      blockTargetBytes: Int, level: Int) throws -> (bytes: [UInt8], index: PartIndex) {
-        let ordered = streams.filter { !$0.entries.isEmpty }.map { ($0.labels.sortKey, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+    /// One stream's entries as the head holds them: chunks, in (timestamp, origin) order
+    /// when `isSorted`; encoded straight from the chunks then, without a flattening copy.
+    struct StreamEntries {
+        var labels: Labels
+        var chunks: [[LogEntry]]
+        var isSorted: Bool
+    }
+
+    static func build(streams: [StreamEntries], highWater: [LogStore.TopicPartition: Int64], replaces: [UInt64] = [],
+                      blockTargetBytes: Int, level: Int, expectedBytes: Int = 0) throws -> (bytes: [UInt8], index: PartIndex) {
+        let ordered = streams.filter { $0.chunks.contains { !$0.isEmpty } }.map { ($0.labels.sortKey, $0) }
+            .sorted { $0.0 < $1.0 }.map(\.1)
         var output: [UInt8] = []
+        output.reserveCapacity(expectedBytes)
         var encoder = BlockEncoder(level: level)
         var blocks: [BlockInfo] = []
         var metadataNames: [String] = []
@@ -24,26 +34,42 @@ enum PartWriter {
         var minTime = Int64.max
         var maxTime = Int64.min
         for (streamNumber, stream) in ordered.enumerated() {
-            var entries = stream.entries
-            if !isSorted(entries) { entries.sort(by: LogStoreHead.streamOrder) }
-            var start = 0
-            while start < entries.count {
-                var end = start
-                var bytes = 0
-                while end < entries.count, end - start < maxEntriesPerBlock, bytes < blockTargetBytes {
-                    bytes += LogStoreHead.rawSize(entries[end])
-                    end += 1
-                }
-                let block = try encoder.encode(entries[start..<end], stream: streamNumber, into: &output,
-                                               metadataName: nameIndex)
+            var chunks = stream.chunks.filter { !$0.isEmpty }
+            if !stream.isSorted || (chunks.count > 1 && !isSorted(chunks)) {
+                chunks = [chunks.flatMap { $0 }.sorted(by: LogStoreHead.streamOrder)]
+            }
+            var pieces: [ArraySlice<LogEntry>] = []
+            var entries = 0
+            var bytes = 0
+            func emit() throws {
+                let block = try encoder.encode(pieces, stream: streamNumber, into: &output, metadataName: nameIndex)
                 minTime = min(minTime, block.minTime)
                 maxTime = max(maxTime, block.maxTime)
                 blocks.append(block)
-                start = end
+                pieces.removeAll(keepingCapacity: true)
+                entries = 0
+                bytes = 0
             }
+            for chunk in chunks {
+                var start = chunk.startIndex
+                var index = start
+                while index < chunk.endIndex {
+                    bytes += LogStoreHead.rawSize(chunk[index])
+                    entries += 1
+                    index += 1
+                    if bytes >= blockTargetBytes || entries >= maxEntriesPerBlock {
+                        pieces.append(chunk[start..<index])
+                        start = index
+                        try emit()
+                    }
+                }
+                if start < chunk.endIndex { pieces.append(chunk[start...]) }
+            }
+            if entries > 0 { try emit() }
         }
-        let index = PartIndex(minTime: minTime, maxTime: maxTime, highWater: highWater,
+        var index = PartIndex(minTime: minTime, maxTime: maxTime, highWater: highWater,
                               streams: ordered.map(\.labels), metadataNames: metadataNames, blocks: blocks)
+        index.replaces = replaces
         let indexBytes = index.serialized()
         let indexOffset = output.count
         output.append(contentsOf: indexBytes)
@@ -51,12 +77,8 @@ enum PartWriter {
         return (output, index)
     }
 
-    private static func isSorted(_ entries: [LogEntry]) -> Bool {
-        var index = 1
-        while index < entries.count {
-            if LogStoreHead.streamOrder(entries[index], entries[index - 1]) { return false }
-            index += 1
-        }
-        return true
+    /// Whether consecutive chunks continue each other's order (each is sorted already).
+    private static func isSorted(_ chunks: [[LogEntry]]) -> Bool {
+        zip(chunks, chunks.dropFirst()).allSatisfy { !LogStoreHead.streamOrder($1.first!, $0.last!) }
     }
 }

@@ -4,10 +4,11 @@ import SluiceModel
 /// stream, each yielding one stream's entries in (timestamp, origin) order, merged with a
 /// binary heap into `LogEntry.precedes` order (or its reverse).
 ///
-/// A block cursor enters the heap undecoded, keyed by its first possible entry (its min
-/// timestamp forward, max backward, ahead of real entries with the same key); it is decoded
-/// only when it reaches the top. So memory holds the blocks that overlap in time, not the
-/// result. The loop runs over unsafe buffers of cursors and heap items: per entry it costs
+/// Blocks wait outside the heap, sorted by their first possible entry (min timestamp
+/// forward, max backward), and enter it undecoded when the merge reaches that key, sorting
+/// ahead of real entries with the same key; a block is decoded when it reaches the top. So
+/// the heap holds the blocks that overlap in time (about one per stream), not every block
+/// of the scan, and memory holds those blocks, not the result. The loop runs over unsafe buffers of cursors and heap items: per entry it costs
 /// a few loads, the heap's comparisons and building the entry, with no copies or retains
 /// beyond the entry's own.
 /// Thread-safety: one merger per scan, on the scanning thread; its inputs are immutable.
@@ -71,6 +72,8 @@ struct ScanMerger {
     let scan: LogScan
     private var cursors: [Cursor] = []
     private var heap: [HeapItem] = []
+    /// Undecoded blocks in the order they enter the heap.
+    private var waiting: [HeapItem] = []
     private(set) var blocksDecoded = 0
     private let codec = ZstdColumnCodec()
     private let forward: Bool
@@ -84,9 +87,9 @@ struct ScanMerger {
             let info = candidate.part.index.blocks[candidate.block]
             cursors.append(Cursor(rank: candidate.rank, labels: labels[Int(candidate.rank)], part: candidate.part,
                                   block: candidate.block, entries: []))
-            heap.append(HeapItem(key: Self.transformed(forward ? info.minTime : info.maxTime, forward),
-                                 rank: Self.transformed(candidate.rank, forward), pending: true,
-                                 cursor: Int32(cursors.count - 1)))
+            waiting.append(HeapItem(key: Self.transformed(forward ? info.minTime : info.maxTime, forward),
+                                    rank: Self.transformed(candidate.rank, forward), pending: true,
+                                    cursor: Int32(cursors.count - 1)))
         }
         for head in heads where !head.entries.isEmpty {
             var cursor = Cursor(rank: head.rank, labels: labels[Int(head.rank)], part: nil, block: 0, entries: head.entries)
@@ -96,6 +99,7 @@ struct ScanMerger {
             heap.append(HeapItem(key: Self.transformed(cursor.time, forward), rank: Self.transformed(head.rank, forward),
                                  pending: false, cursor: Int32(cursors.count - 1)))
         }
+        waiting.sort { ($0.key, $0.rank, $0.cursor) < ($1.key, $1.rank, $1.cursor) }
     }
 
     @inline(__always) private static func transformed(_ time: Int64, _ forward: Bool) -> Int64 { forward ? time : ~time }
@@ -105,8 +109,12 @@ struct ScanMerger {
     mutating func run(_ visit: (ScannedEntry) throws -> Bool) throws {
         var cursors = self.cursors
         var heap = self.heap
+        let waiting = self.waiting
         self.cursors = []
         self.heap = []
+        self.waiting = []
+        let live = heap.count
+        heap.append(contentsOf: waiting)  // room for every block; only `count` items are the heap
         let forward = self.forward
         let needsLines = scan.needsLines
         let metadataNames = scan.metadataNames
@@ -114,7 +122,8 @@ struct ScanMerger {
         let noMetadata = Labels()  // made once: `Labels()` is an opaque call into SluiceModel
         try cursors.withUnsafeMutableBufferPointer { cs in
             try heap.withUnsafeMutableBufferPointer { hp in
-                var count = hp.count
+                var count = live
+                var nextWaiting = 0
                 var index = count / 2
                 while index > 0 {
                     index -= 1
@@ -132,7 +141,15 @@ struct ScanMerger {
                     cs[finished].rows = nil
                     cs[finished].entries = []
                 }
-                while count > 0 {
+                while true {
+                    // Admit the waiting blocks that may come before the current top.
+                    while nextWaiting < waiting.count, count == 0 || !Self.less(hp[0], waiting[nextWaiting], cs, forward) {
+                        hp[count] = waiting[nextWaiting]
+                        count += 1
+                        nextWaiting += 1
+                        Self.siftUp(hp, count - 1, cs, forward)
+                    }
+                    if count == 0 { return }
                     let top = hp[0]
                     let c = Int(top.cursor)
                     if top.pending {
@@ -220,6 +237,13 @@ struct ScanMerger {
     private static func less(_ a: HeapItem, _ b: HeapItem, _ cursors: UnsafeMutableBufferPointer<Cursor>,
                              _ forward: Bool) -> Bool {
         if a.key != b.key { return a.key < b.key }
+        return tieBreak(a, b, cursors, forward)
+    }
+
+    /// Equal timestamps: stream rank, then placeholders first, then origin (rare; kept out of line).
+    @inline(never)
+    private static func tieBreak(_ a: HeapItem, _ b: HeapItem, _ cursors: UnsafeMutableBufferPointer<Cursor>,
+                                 _ forward: Bool) -> Bool {
         if a.rank != b.rank { return a.rank < b.rank }
         if a.pending != b.pending { return a.pending }
         if a.pending { return false }
@@ -228,6 +252,20 @@ struct ScanMerger {
         return forward ? left < right : right < left
     }
 
+    private static func siftUp(_ heap: UnsafeMutableBufferPointer<HeapItem>, _ start: Int,
+                               _ cursors: UnsafeMutableBufferPointer<Cursor>, _ forward: Bool) {
+        var index = start
+        let item = heap[index]
+        while index > 0 {
+            let parent = (index - 1) / 2
+            if !less(item, heap[parent], cursors, forward) { break }
+            heap[index] = heap[parent]
+            index = parent
+        }
+        heap[index] = item
+    }
+
+    @inline(__always)
     private static func siftDown(_ heap: UnsafeMutableBufferPointer<HeapItem>, _ count: Int, _ start: Int,
                                  _ cursors: UnsafeMutableBufferPointer<Cursor>, _ forward: Bool) {
         var index = start

@@ -31,6 +31,22 @@ import Glibc
                                       start: .init(nanosecondsSinceEpoch: 0), end: .init(nanosecondsSinceEpoch: 100)) == ["h1"])
     }
 
+    @Test func blocksSpanHeadChunksInOrderOrNot() throws {
+        let directory = TemporaryDirectory()
+        let store = try LogStore(configuration: .testing(directory.path, blockTargetBytes: 3000), now: TestClock().function)
+        var random = SplitMix64(seed: 5)
+        // One stream in order (encoded from the head's chunks), one out of order (sorted first).
+        let ordered = (0..<2000).map { entry(Int64($0), web, "ordered \($0)", offset: Int64($0)) }
+        let shuffled = (0..<2000).map { entry(Int64.random(in: 0..<500, using: &random), db, "shuffled \($0)",
+                                             partition: 1, offset: Int64($0)) }
+        try store.append(ordered + shuffled, through: [:])
+        try store.flush()
+        #expect(store.statistics.entriesStored == 4000)
+        let expected = (ordered + shuffled).sorted(by: LogEntry.precedes)
+        #expect(try collect(store, everything()).map(\.entry) == expected)
+        #expect(try collect(store, everything(.backward)).map(\.entry) == expected.reversed())
+    }
+
     @Test func duplicatesAndHighWater() throws {
         let directory = TemporaryDirectory()
         let clock = TestClock()
@@ -135,6 +151,41 @@ import Glibc
         #expect(store.statistics.headEntries == 0)
         #expect(store.committedOffsets() == [tp0: 9])
         #expect(try collect(store, everything()).map(\.entry) == (first + second).sorted(by: LogEntry.precedes))
+    }
+
+    @Test func compactionMergesSmallPartsAndSurvivesACrash() throws {
+        let directory = TemporaryDirectory()
+        var configuration = LogStoreConfiguration.testing(directory.path)
+        configuration.compactionMinimumParts = 4
+        var store = try LogStore(configuration: configuration, now: TestClock().function)
+        var all: [LogEntry] = []
+        var firstPart: (name: String, bytes: [UInt8])?
+        let partsPath = directory.sub(LogStoreFileNames.partsDirectory)
+        for round in 0..<6 {
+            let batch = (0..<10).map { entry(Int64(100 - round * 10 + $0), $0 % 2 == 0 ? web : db, "r\(round) e\($0)",
+                                             offset: Int64(round * 10 + $0)) }
+            all += batch
+            try store.append(batch, through: [:])
+            try store.flush()
+            if round == 0 {
+                let name = try FileSystem.contents(of: partsPath).first!
+                firstPart = (name, try FileSystem.readWholeFile(partsPath + "/" + name))
+            }
+        }
+        #expect(store.statistics.parts == 3)  // four merged at the fourth flush, then two more
+        #expect(store.statistics.entriesStored == 60)
+        #expect(store.committedOffsets() == [tp0: 59])
+        let expected = all.sorted(by: LogEntry.precedes)
+        #expect(try collect(store, everything()).map(\.entry) == expected)
+        try store.close()
+
+        // A crash between writing the merged part and deleting the merged ones leaves one behind.
+        try FileHandle.open(partsPath + "/" + firstPart!.name, create: true).write(firstPart!.bytes, at: 0)
+        store = try LogStore(configuration: configuration, now: TestClock().function)
+        #expect(store.recoveryReport.count == 1)
+        #expect(store.recoveryReport.first?.contains(firstPart!.name) == true)
+        #expect(try collect(store, everything()).map(\.entry) == expected)
+        #expect(!FileSystem.exists(partsPath + "/" + firstPart!.name))
     }
 
     @Test func corruptColumnIsAnErrorNotData() throws {

@@ -8,7 +8,7 @@ import TestSupport
     /// Writes a part from `streams` and opens it again.
     func roundTrip(_ streams: [(labels: Labels, entries: [LogEntry])], blockTargetBytes: Int = 1 << 20,
                    in directory: TemporaryDirectory) throws -> LogPart {
-        let (bytes, index) = try PartWriter.build(streams: streams, highWater: [.init(topic: "logs", partition: 0): 9],
+        let (bytes, index) = try PartWriter.build(streams: streams.map { .init(labels: $0.labels, chunks: [$0.entries], isSorted: false) }, highWater: [.init(topic: "logs", partition: 0): 9],
                                                   blockTargetBytes: blockTargetBytes, level: 3)
         let file = try FileHandle.open(directory.sub("x.part"), create: true)
         try file.write(bytes, at: 0)
@@ -83,7 +83,7 @@ import TestSupport
     @Test func goldenLayout() throws {
         let stream: Labels = ["app": "a"]
         let one = entry(1000, stream, "hi there", metadata: ["level": "info"], offset: 5)
-        let (bytes, _) = try PartWriter.build(streams: [(stream, [one])], highWater: [.init(topic: "logs", partition: 0): 5],
+        let (bytes, _) = try PartWriter.build(streams: [.init(labels: stream, chunks: [[one]], isSorted: true)], highWater: [.init(topic: "logs", partition: 0): 5],
                                               blockTargetBytes: 1 << 20, level: 3)
         let columns: [UInt8] = [0]                                      // timestamp delta from minTime
             + [1, 4] + Array("logs".utf8) + [0, 0, 10]                  // topics; topic 0, partition 0, offset 5 (z)
@@ -95,14 +95,36 @@ import TestSupport
         let indexLength = bytes.count - 32 - columns.count
         #expect(Array(footer[0..<8]) == [UInt8(columns.count), 0, 0, 0, 0, 0, 0, 0])
         #expect(Array(footer[8..<16]) == [UInt8(indexLength), 0, 0, 0, 0, 0, 0, 0])
-        #expect(Array(footer[20..<24]) == [1, 0, 0, 0])
+        #expect(Array(footer[20..<24]) == [2, 0, 0, 0])
         #expect(Array(footer[24...]) == Array("SLUICELP".utf8))
         let index = Array(bytes[columns.count..<(bytes.count - 32)])
         let head: [UInt8] = [0xD0, 0x0F, 0xD0, 0x0F]                     // minTime, maxTime 1000 (z)
             + [1, 4] + Array("logs".utf8) + [0, 10]                      // marks: logs/0 → 5
+            + [0]                                                        // replaces no parts
             + [1, 1, 3] + Array("app".utf8) + [1] + Array("a".utf8)      // one stream {app="a"}
             + [1, 5] + Array("level".utf8)                               // metadata names
             + [1, 0, 1, 0xD0, 0x0F, 0, 8, 0]                             // block: stream, count, min, max-min, line bytes, offset
         #expect(Array(index[..<head.count]) == head)
+    }
+
+    /// Parts written before compaction (version 1: no replaced-parts list) still open.
+    @Test func versionOnePartsOpen() throws {
+        let directory = TemporaryDirectory()
+        let stream: Labels = ["app": "a"]
+        let one = entry(1000, stream, "hi there", offset: 5)
+        let (bytes, index) = try PartWriter.build(streams: [.init(labels: stream, chunks: [[one]], isSorted: true)],
+                                                  highWater: [:], blockTargetBytes: 1 << 20, level: 3)
+        var version1 = index.serialized()
+        let replacedAt = 4 + 1  // min and max time (two bytes each), then the empty high-water count
+        #expect(version1.remove(at: replacedAt) == 0)  // the empty replaced-parts count
+        let indexOffset = bytes.count - 32 - index.serialized().count
+        var file = Array(bytes[..<indexOffset]) + version1
+        var footer = PartFile.footer(indexOffset: indexOffset, index: version1)
+        footer[20] = 1
+        file += footer
+        try FileHandle.open(directory.sub("old.part"), create: true).write(file, at: 0)
+        let part = try LogPart.open(directory: directory.path, name: "old.part")
+        #expect(part.index == index)
+        #expect(try decodeAll(part) == [one])
     }
 }

@@ -39,6 +39,7 @@ import TestSupport
         var generator = EntryGenerator(seed: seed)
         var configuration = LogStoreConfiguration.testing(directory.path, blockTargetBytes: [256, 2048][Int(seed % 2)])
         configuration.retentionNanoseconds = 5000
+        configuration.compactionMinimumParts = nil  // the model predicts retention per flushed part
         var store = try LogStore(configuration: configuration, now: clock.function)
         var model = Model()
         var nextOffset: [LogStore.TopicPartition: Int64] = [:]
