@@ -65,7 +65,7 @@ let package = Package(
         // The LogQL subset: parser with positioned errors, evaluation over a LogEntrySource.
         .target(name: "LogQL", dependencies: ["SluiceModel"]),
         // The indexed log store: time-partitioned compressed parts, per-block index.
-        .target(name: "LogStore", dependencies: ["SluiceModel", "Compression", "CommitLog"]),
+        .target(name: "LogStore", dependencies: ["SluiceModel", "Compression", "CommitLog", "KafkaWire", "CZstd"]),
         // Processors running inside `sluice serve`: consume topics, run pipelines, index.
         .target(name: "Processors", dependencies: [
             "Pipeline", "LogStore", "Broker", "CommitLog", "KafkaWire", "Compression", "SluiceModel",
