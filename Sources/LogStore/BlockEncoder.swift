@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import KafkaWire
 import SluiceModel
 
@@ -10,7 +13,10 @@ import SluiceModel
 ///   partition (z), offset &- previous offset (z, previous starts at 0).
 /// - lineLengths: per entry, varint length.
 /// - metadata: name count, names (length, UTF-8); then per entry pair count and per pair
-///   name index, value length, value bytes. Empty (no bytes) when no entry has metadata.
+///   name index and the value: varint(length << 1) and the bytes, or, when the value occurs
+///   in the entry's line (parsed fields mostly do), varint(length << 1 | 1) and varint(its
+///   start in the line), so parsed fields cost a few bytes instead of a second copy.
+///   Empty (no bytes) when no entry has metadata.
 /// - lines: the lines' bytes back to back.
 ///
 /// Each non-empty column is one zstd frame unless compressing does not shrink it.
@@ -23,6 +29,32 @@ struct BlockEncoder {
     private var tokens = TokenHashSet()
 
     init(level: Int) { codec = ZstdColumnCodec(level: level) }
+
+    /// Where `value` (non-empty) occurs in `line`, searching from `hint` first (fields
+    /// tend to be found in line order, though names are sorted) and then from the start;
+    /// moves the hint past a match.
+    static func find(_ value: UnsafeBufferPointer<UInt8>, in line: [UInt8], from hint: inout Int) -> Int? {
+        guard value.count > 0, value.count <= line.count else { return nil }
+        return line.withUnsafeBytes { bytes -> Int? in
+            func search(_ from: Int) -> Int? {
+                // memchr for the first byte, memcmp for the rest (memmem is a GNU extension
+                // Swift's Glibc module does not expose).
+                let base = bytes.baseAddress!
+                let first = Int32(value[0])
+                var position = from
+                while position + value.count <= bytes.count {
+                    guard let hit = memchr(base + position, first, bytes.count - value.count + 1 - position) else { return nil }
+                    let start = base.distance(to: UnsafeRawPointer(hit))
+                    if memcmp(base + start, value.baseAddress!, value.count) == 0 { return start }
+                    position = start + 1
+                }
+                return nil
+            }
+            guard let start = search(min(hint, bytes.count)) ?? (hint > 0 ? search(0) : nil) else { return nil }
+            hint = start + value.count
+            return start
+        }
+    }
 
     /// Appends the block's columns to `output` and returns its index entry. `metadataName`
     /// maps a metadata name to its index in the part's table.
@@ -82,6 +114,7 @@ struct BlockEncoder {
             // Entries of one stream usually carry the same names in the same order: compare
             // with the previous entry's before hashing.
             metadataBody.appendVarint(entry.metadata.pairs.count)
+            var searchFrom = 0
             for (position, pair) in entry.metadata.pairs.enumerated() {
                 let index: Int
                 if position < lastNames.count, lastNames[position].name == pair.name {
@@ -101,9 +134,14 @@ struct BlockEncoder {
                 metadataBody.appendVarint(index)
                 var value = pair.value
                 value.withUTF8 { utf8 in
-                    metadataBody.appendVarint(utf8.count)
-                    metadataBody.append(contentsOf: utf8)
-                    TokenHasher.addTokens(of: UnsafeRawBufferPointer(utf8), to: &tokens)
+                    if let start = Self.find(utf8, in: entry.line, from: &searchFrom) {
+                        metadataBody.appendVarint(utf8.count << 1 | 1)
+                        metadataBody.appendVarint(start)
+                    } else {
+                        metadataBody.appendVarint(utf8.count << 1)
+                        metadataBody.append(contentsOf: utf8)
+                        TokenHasher.addTokens(of: UnsafeRawBufferPointer(utf8), to: &tokens)
+                    }
                 }
             }
         }

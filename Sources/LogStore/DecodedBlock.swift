@@ -69,10 +69,10 @@ final class DecodedBlock {
     /// metadata only when `metadataNames` is nil (all) or names one the block holds
     /// (`partMetadataNames` resolves the block's name indexes).
     static func read(_ block: BlockInfo, from file: FileHandle, needsLines: Bool, metadataNames: Set<String>?,
-                     partMetadataNames: [String], codec: ZstdColumnCodec) throws -> DecodedBlock {
-        var columns = Columns(count: block.count, withStarts: needsLines)
+                     referencesLines: Bool, partMetadataNames: [String], codec: ZstdColumnCodec) throws -> DecodedBlock {
+        var columns = Columns(count: block.count, withStarts: needsLines || referencesLines)
         do {
-            try decode(block, from: file, needsLines: needsLines, metadataNames: metadataNames,
+            try decode(block, from: file, needsLines: needsLines, metadataNames: metadataNames, referencesLines: referencesLines,
                        partMetadataNames: partMetadataNames, codec: codec, into: &columns)
         } catch {
             columns.free()
@@ -82,11 +82,14 @@ final class DecodedBlock {
     }
 
     private static func decode(_ block: BlockInfo, from file: FileHandle, needsLines: Bool, metadataNames: Set<String>?,
-                               partMetadataNames: [String], codec: ZstdColumnCodec, into decoded: inout Columns) throws {
+                               referencesLines: Bool, partMetadataNames: [String], codec: ZstdColumnCodec,
+                               into decoded: inout Columns) throws {
         let wantsMetadata = block[.metadata].rawLength > 0 && (metadataNames.map { names in
             block.metadataNames.contains { names.contains(partMetadataNames[$0]) }
         } ?? true)
-        let last: BlockColumn = needsLines ? .lines : (wantsMetadata ? .metadata : .lineLengths)
+        // Metadata may point into the lines (version 3), so reading it reads them too.
+        let readsLines = needsLines || (wantsMetadata && referencesLines)
+        let last: BlockColumn = readsLines ? .lines : (wantsMetadata ? .metadata : .lineLengths)
         let length = block.columnOffset(last) + block[last].storedLength - block.offset
         let bytes = try file.read(at: block.offset, count: length)
         guard bytes.count == length else {
@@ -106,15 +109,16 @@ final class DecodedBlock {
             try decoded.decodeTimestamps(try column(.timestamps), block: block, path: file.path)
             try decoded.decodeOrigins(try column(.origins), count: block.count, path: file.path)
             try decoded.decodeLineLengths(try column(.lineLengths), count: block.count, path: file.path,
-                                          computeStarts: needsLines)
-            if wantsMetadata {
-                try decoded.decodeMetadata(try column(.metadata), count: block.count, names: metadataNames, path: file.path)
-            }
-            if needsLines {
+                                          computeStarts: readsLines)
+            if readsLines {
                 decoded.lines = try column(.lines)
                 guard decoded.lines.count == decoded.lineStarts[block.count] else {
                     throw LogStoreError.corrupt(path: file.path, reason: "block at \(block.offset): line bytes disagree with lengths")
                 }
+            }
+            if wantsMetadata {
+                try decoded.decodeMetadata(try column(.metadata), count: block.count, names: metadataNames,
+                                           referencesLines: referencesLines, path: file.path)
             }
         }
     }
@@ -164,7 +168,10 @@ extension DecodedBlock.Columns {
         }
     }
 
-    fileprivate mutating func decodeMetadata(_ raw: [UInt8], count: Int, names: Set<String>?, path: String) throws {
+    fileprivate mutating func decodeMetadata(_ raw: [UInt8], count: Int, names: Set<String>?, referencesLines: Bool,
+                                             path: String) throws {
+        let lines = self.lines
+        let lineStarts = self.lineStarts
         try raw.withUnsafeBytes { raw in
             var reader = FieldReader(raw, path: path)
             let nameCount = try reader.count()
@@ -176,14 +183,32 @@ extension DecodedBlock.Columns {
                 keep.append(names?.contains(name) ?? true)
             }
             metadata.reserveCapacity(count)
-            for _ in 0..<count {
+            for entry in 0..<count {
                 var labels = Labels()
                 let pairs = try reader.count(limit: nameCount)
                 for _ in 0..<pairs {
                     let name = try reader.count(limit: max(0, nameCount - 1))
-                    let value = try reader.raw(try reader.count())
+                    let text: String
+                    if referencesLines {
+                        let tag = try reader.count()
+                        let length = tag >> 1
+                        if tag & 1 == 1 {
+                            let start = try reader.count()
+                            let lineStart = lineStarts[entry]
+                            guard start + length <= lineStarts[entry + 1] - lineStart else {
+                                throw reader.corrupt("metadata reference past its line")
+                            }
+                            text = keep[name] ? lines.withUnsafeBufferPointer {
+                                String(decoding: UnsafeBufferPointer(rebasing: $0[(lineStart + start)..<(lineStart + start + length)]), as: UTF8.self)
+                            } : ""
+                        } else {
+                            text = String(decoding: try reader.raw(length), as: UTF8.self)
+                        }
+                    } else {
+                        text = String(decoding: try reader.raw(try reader.count()), as: UTF8.self)
+                    }
                     // Pairs were written in name order, so each set appends at the end.
-                    if keep[name] { labels[dictionary[name]] = String(decoding: value, as: UTF8.self) }
+                    if keep[name] { labels[dictionary[name]] = text }
                 }
                 metadata.append(labels)
             }

@@ -14,7 +14,8 @@ import SluiceModel
 enum PartFile {
     static let magic: [UInt8] = Array("SLUICELP".utf8)
     /// 2 added the replaced-parts list to the index; version 1 parts (without it) still open.
-    static let version: UInt32 = 2
+    /// 3 stores metadata values that occur in the line as references into it.
+    static let version: UInt32 = 3
     static let footerSize = 32
 
     /// The footer for an index at `indexOffset`.
