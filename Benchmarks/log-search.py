@@ -19,7 +19,7 @@
    number of lines.
 
 Needs release builds:  swift build -c release --product sluice --static-swift-stdlib
-Usage: Benchmarks/log-search.py [RAW_GIB=5] [RUNS=3] [WORK_DIR]
+Usage: Benchmarks/log-search.py [RAW_GIB=5] [RUNS=3] [WORK_DIR]   (INGEST_RUNS=n overrides RUNS for step 2)
 """
 import json
 import os
@@ -158,6 +158,7 @@ def timed(function):
 def main():
     assert SLUICE.exists(), f"{SLUICE} missing; build it first (see the docstring)"
     work.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(work / "data", ignore_errors=True)  # a rerun starts from an empty appliance
     raw_path = work / "raw.log"
     print(f"work dir {work}; {os.cpu_count()} cores; {raw_gib} GiB; runs {runs}")
     seconds, (lines, raw_bytes) = timed(lambda: generate(raw_path, int(raw_gib * (1 << 30))))
@@ -173,7 +174,7 @@ def main():
     print(f"produced into the commit log in {seconds:.0f} s")
 
     rates = []
-    for run in range(runs):
+    for run in range(int(os.environ.get("INGEST_RUNS", runs))):
         shutil.rmtree(work / "data" / "store", ignore_errors=True)
         subprocess.run(["sync"])
         appliance = Appliance()
