@@ -78,8 +78,12 @@ struct LogPipeline {
         switch filter.op {
         case .contains: return ByteSearch.contains(line, filter.needle)
         case .notContains: return !ByteSearch.contains(line, filter.needle)
-        case .matches: return String(decoding: line, as: UTF8.self).contains(filter.regex!)
-        case .notMatches: return !String(decoding: line, as: UTF8.self).contains(filter.regex!)
+        case .matches:
+            if filter.isLiteralRegex { return ByteSearch.contains(line, filter.needle) }
+            return String(decoding: line, as: UTF8.self).contains(filter.regex!)
+        case .notMatches:
+            if filter.isLiteralRegex { return !ByteSearch.contains(line, filter.needle) }
+            return !String(decoding: line, as: UTF8.self).contains(filter.regex!)
         }
     }
 

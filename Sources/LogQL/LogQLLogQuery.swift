@@ -60,12 +60,16 @@ public struct LogQLLineFilter: Sendable, CustomStringConvertible {
     let regex: Regex<AnyRegexOutput>?
     /// The pattern's UTF-8 bytes, for substring search.
     let needle: [UInt8]
+    /// A regex without metacharacters (`|~ "timeout"`) matches exactly where its text
+    /// occurs: searched as bytes, it costs a memchr scan instead of a regex run per line.
+    let isLiteralRegex: Bool
 
     init(op: Operator, pattern: String, regex: Regex<AnyRegexOutput>?) {
         self.op = op
         self.pattern = pattern
         self.regex = regex
         needle = Array(pattern.utf8)
+        isLiteralRegex = !needle.isEmpty && !needle.contains { Array(#"\.^$|?*+()[]{}"#.utf8).contains($0) }
     }
 
     public var description: String { "\(op.rawValue) \(LogQLText.quote(pattern))" }

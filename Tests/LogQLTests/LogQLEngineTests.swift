@@ -35,6 +35,19 @@ import Testing
 
     let app: Labels = ["app": "api", "level": "info"]
 
+    @Test func literalAndRealRegexLineFilters() throws {
+        let engine = LogQLEngine(source: ArrayLogSource([
+            Self.entry(1, app, "GET /api timeout after 30s"),
+            Self.entry(2, app, "POST /login ok"),
+            Self.entry(3, app, "TIMEOUT upstream"),
+        ]))
+        #expect(try sortedLines(engine, #"{app="api"} |~ "timeout""#) == ["GET /api timeout after 30s"])
+        #expect(try sortedLines(engine, #"{app="api"} !~ "timeout""#) == ["POST /login ok", "TIMEOUT upstream"])
+        #expect(try sortedLines(engine, #"{app="api"} |~ "(?i)timeout""#) == ["GET /api timeout after 30s", "TIMEOUT upstream"])
+        #expect(try sortedLines(engine, #"{app="api"} |~ "/a.i ""#) == ["GET /api timeout after 30s"])
+        #expect(try sortedLines(engine, #"{app="api"} |~ "GET|POST""#) == ["GET /api timeout after 30s", "POST /login ok"])
+    }
+
     @Test func labelFilterTypesAndErrors() throws {
         let engine = LogQLEngine(source: ArrayLogSource([
             Self.entry(1, app, "a", ["status": "500", "took": "1.5s", "size": "2KiB"]),
