@@ -19,6 +19,12 @@ public struct HTTPAPIConfiguration: Sendable {
     public var pushTopic = "logs"
 
     public init() {}
+
+    /// The engine's limits as this configuration sets them, so that the HTTP checks and
+    /// the engine's agree (a raised `max_query_range` must not be refused by the engine).
+    public var engineLimits: LogQLLimits {
+        LogQLLimits(maxEntries: maxEntriesLimit, maxQueryLengthNanoseconds: maxQueryRangeNanoseconds)
+    }
 }
 
 /// Something that adds lines to `/metrics` in Prometheus's text format.

@@ -81,7 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
                                          defaultPartitions: config.defaultPartitions, logger: logger)
         let ready = ReadyFlag()
         let dependencies = HTTPAPIDependencies(
-            engine: LogQLEngine(source: store), source: store,
+            engine: LogQLEngine(source: store, limits: appliance.http.engineLimits), source: store,
             writer: LocalTopicWriter(topics: server.topics, defaultPartitions: config.defaultPartitions),
             metrics: [ProcessorMetrics(processor: processor), LogStoreMetrics(store: store)],
             isReady: { ready.isSet }, now: { Timestamp(nanosecondsSinceEpoch: Self.wallClockNanoseconds()) })

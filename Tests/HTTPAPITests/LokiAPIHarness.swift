@@ -77,7 +77,7 @@ final class LokiAPIHarness: @unchecked Sendable {
     func application() -> some ApplicationProtocol {
         let now = self.now
         let dependencies = HTTPAPIDependencies(
-            engine: LogQLEngine(source: store), source: store, writer: writer,
+            engine: LogQLEngine(source: store, limits: HTTPAPIConfiguration().engineLimits), source: store, writer: writer,
             metrics: [ProcessorMetrics(processor: processor), LogStoreMetrics(store: store)],
             isReady: { true }, now: { now })
         return Application(router: HTTPServer.makeRouter(dependencies: dependencies, configuration: HTTPAPIConfiguration()))

@@ -152,3 +152,22 @@ import Testing
         }
     }
 }
+
+/// The engine gets the HTTP configuration's limits: raising `max_query_range` or
+/// `max_entries_limit` in sluice.yml is not undone by the engine's defaults.
+@Suite struct HTTPAPIConfigurationTests {
+    @Test func engineLimitsFollowTheConfiguration() throws {
+        var configuration = HTTPAPIConfiguration()
+        configuration.maxQueryRangeNanoseconds = 1000 * 3_600_000_000_000
+        configuration.maxEntriesLimit = 8000
+        let engine = LogQLEngine(source: ArrayLogSource([]), limits: configuration.engineLimits)
+        let end = Timestamp(nanosecondsSinceEpoch: 1_700_000_000_000_000_000)
+        let start = Timestamp(nanosecondsSinceEpoch: end.nanosecondsSinceEpoch - 800 * 3_600_000_000_000)
+        #expect(try engine.queryRange(#"{a="b"}"#, start: start, end: end, stepNanoseconds: 3_600_000_000_000,
+                                      limit: 7000, direction: .backward) == .streams([]))
+        let defaults = LogQLEngine(source: ArrayLogSource([]))
+        #expect(throws: LogQLLimitError.self) {
+            try defaults.queryRange(#"{a="b"}"#, start: start, end: end, stepNanoseconds: 3_600_000_000_000, limit: 100, direction: .backward)
+        }
+    }
+}
