@@ -53,9 +53,11 @@ def test_produce_each_codec_and_acks(broker, codec, acks):
     got = consume(broker.bootstrap, topic, "-o", "beginning", fmt="%o %s\\n")
     assert got == [f"{i} {line}" for i, line in enumerate(lines)]
     # librdkafka really compressed (it silently sends uncompressed when it thinks the
-    # broker cannot take the codec).
+    # broker cannot take the codec). It also sends a batch uncompressed when compressing
+    # would not shrink it (a batch of one short line under snappy, depending on timing),
+    # so uncompressed batches may appear beside compressed ones, never alone.
     codecs = stored_codecs(broker.data_dir, topic)
-    assert codecs and set(codecs) == {CODEC_IDS[codec]}, codecs
+    assert CODEC_IDS[codec] in codecs and set(codecs) <= {CODEC_IDS[codec], 0}, codecs
 
 
 def test_idempotent_producer(broker):
