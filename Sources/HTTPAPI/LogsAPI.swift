@@ -51,8 +51,8 @@ struct LogsAPI: Sendable {
         let end = try parameters.time("end", default: now)
         let start = try startTime(parameters, end: end, defaultSpan: 3_600_000_000_000)
         guard start <= end else { throw APIError.badData("invalid time range: end (\(end.rfc3339)) is before start (\(start.rfc3339))") }
-        try checkRange(start: start, end: end)
-        let limit = try checkedLimit(parameters)
+        // The range and the limit are checked by the engine, whose limits are this configuration's.
+        let limit = try parameters.integer("limit", default: 100)
         let direction = try parameters.direction()
         let step = try parameters.duration("step") ?? LogQLEngine.defaultStepNanoseconds(start: start, end: end)
         let engine = dependencies.engine
@@ -66,7 +66,7 @@ struct LogsAPI: Sendable {
         let parameters = QueryParameters(request: request, formBody: form)
         let query = try parameters.required("query")
         let time = try parameters.time("time", default: dependencies.now())
-        let limit = try checkedLimit(parameters)
+        let limit = try parameters.integer("limit", default: 100)
         let direction = try parameters.direction()
         let engine = dependencies.engine
         return try await run(endpoint: "query") { isCancelled in
@@ -79,23 +79,6 @@ struct LogsAPI: Sendable {
         if parameters["start"] != nil { return try parameters.time("start", default: end) }
         let span = try parameters.duration("since") ?? defaultSpan
         return Timestamp(nanosecondsSinceEpoch: end.nanosecondsSinceEpoch - span)
-    }
-
-    private func checkRange(start: Timestamp, end: Timestamp) throws {
-        let length = end.nanosecondsSinceEpoch - start.nanosecondsSinceEpoch
-        guard length <= configuration.maxQueryRangeNanoseconds else {
-            throw APIError.badData("the query time range exceeds the limit (query length: \(Self.hours(length)), limit: \(Self.hours(configuration.maxQueryRangeNanoseconds)))")
-        }
-    }
-
-    private static func hours(_ nanoseconds: Int64) -> String { "\(nanoseconds / 3_600_000_000_000)h" }
-
-    private func checkedLimit(_ parameters: QueryParameters) throws -> Int {
-        let limit = try parameters.integer("limit", default: 100)
-        guard limit <= configuration.maxEntriesLimit else {
-            throw APIError.badData("max entries limit per query exceeded, limit > max_entries_limit (\(limit) > \(configuration.maxEntriesLimit))")
-        }
-        return limit
     }
 
     /// Runs a query off the event loops with the configured deadline, and answers it.

@@ -43,7 +43,7 @@ struct QueryParameters {
 
     func duration(_ name: String) throws -> Int64? {
         guard let text = self[name] else { return nil }
-        guard let nanoseconds = Self.parseDuration(text), nanoseconds > 0 else {
+        guard let nanoseconds = DurationText.nanoseconds(text), nanoseconds > 0 else {
             throw APIError.badData("invalid parameter '\(name)': '\(text)' is not a positive duration (e.g. 15s, 5m, 1h) or number of seconds")
         }
         return nanoseconds
@@ -81,7 +81,6 @@ struct QueryParameters {
         return Timestamp(rfc3339: text)
     }
 
-    static func parseDuration(_ text: String) -> Int64? { DurationText.nanoseconds(text) }
 }
 
 extension String {

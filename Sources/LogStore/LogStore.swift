@@ -17,16 +17,8 @@ import Glibc
 /// one mutex; flushes are serialized by a second one and encode and write without holding
 /// the first; scans take a snapshot (parts + head chunks) under the lock and read without it.
 public final class LogStore: LogEntrySource, Sendable {
-    /// A broker partition, the unit the high-water marks are kept per.
-    public struct TopicPartition: Hashable, Sendable {
-        public var topic: String
-        public var partition: Int32
-
-        public init(topic: String, partition: Int32) {
-            self.topic = topic
-            self.partition = partition
-        }
-    }
+    /// A broker partition, the unit the high-water marks are kept per: the commit log's own.
+    public typealias TopicPartition = CommitLog.TopicPartition
 
     struct State {
         var head = LogStoreHead()
