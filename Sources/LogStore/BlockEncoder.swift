@@ -87,13 +87,15 @@ struct BlockEncoder {
 
         for piece in pieces {
         piece.withUnsafeBufferPointer { entries in
-        for entry in entries {
-            let time = entry.timestamp.nanosecondsSinceEpoch
+        // Fields are read in place (`entries[row].…`): binding each entry to a local
+        // would copy it, a retain and release of its line, labels and metadata per entry.
+        for row in entries.indices {
+            let time = entries[row].timestamp.nanosecondsSinceEpoch
             timestampColumn.appendVarint(UInt64(bitPattern: time &- previousTime))
             previousTime = time
             maxTime = max(maxTime, time)
 
-            let origin = entry.origin
+            let origin = entries[row].origin
             if lastTopicIndex < 0 || origin.topic != lastTopic {
                 lastTopicIndex = topics.firstIndex(of: origin.topic) ?? {
                     topics.append(origin.topic)
@@ -106,16 +108,16 @@ struct BlockEncoder {
             originColumn.appendZigZag(origin.offset &- previousOffset)
             previousOffset = origin.offset
 
-            lengthColumn.appendVarint(entry.line.count)
-            lineColumn.append(contentsOf: entry.line)
-            lineBytes += entry.line.count
-            entry.line.withUnsafeBytes { TokenHasher.addTokens(of: $0, to: &tokens) }
+            lengthColumn.appendVarint(entries[row].line.count)
+            lineColumn.append(contentsOf: entries[row].line)
+            lineBytes += entries[row].line.count
+            entries[row].line.withUnsafeBytes { TokenHasher.addTokens(of: $0, to: &tokens) }
 
             // Entries of one stream usually carry the same names in the same order: compare
             // with the previous entry's before hashing.
-            metadataBody.appendVarint(entry.metadata.pairs.count)
+            metadataBody.appendVarint(entries[row].metadata.pairs.count)
             var searchFrom = 0
-            for (position, pair) in entry.metadata.pairs.enumerated() {
+            for (position, pair) in entries[row].metadata.pairs.enumerated() {
                 let index: Int
                 if position < lastNames.count, lastNames[position].name == pair.name {
                     index = lastNames[position].index
@@ -134,7 +136,7 @@ struct BlockEncoder {
                 metadataBody.appendVarint(index)
                 var value = pair.value
                 value.withUTF8 { utf8 in
-                    if let start = Self.find(utf8, in: entry.line, from: &searchFrom) {
+                    if let start = Self.find(utf8, in: entries[row].line, from: &searchFrom) {
                         metadataBody.appendVarint(utf8.count << 1 | 1)
                         metadataBody.appendVarint(start)
                     } else {

@@ -1,4 +1,5 @@
 import CommitLog
+import Dispatch
 import SluiceModel
 import Synchronization
 
@@ -34,6 +35,10 @@ public final class LogStore: LogEntrySource, Sendable {
         var closed = false
         var entriesIndexed = 0
         var duplicatesSkipped = 0
+        /// A flush started by `flushInBackgroundIfDue` has not finished yet.
+        var backgroundFlushRunning = false
+        /// What the last background flush threw, handed to the next caller.
+        var backgroundFlushError: (any Error)?
     }
 
     public let configuration: LogStoreConfiguration
@@ -44,6 +49,8 @@ public final class LogStore: LogEntrySource, Sendable {
     let partsDirectory: String
     let state: Mutex<State>
     let flushGate = Mutex(())
+    /// Runs background flushes (encoding, compression, fsync) off the appending thread.
+    let flushQueue = DispatchQueue(label: "sluice.log-store.flush")
     let blocksScanned = Atomic<Int>(0)
     let blocksSkippedByTime = Atomic<Int>(0)
     let blocksSkippedByStream = Atomic<Int>(0)
@@ -166,6 +173,61 @@ public final class LogStore: LogEntrySource, Sendable {
         }
         if due { try flush() }
         return due
+    }
+
+    /// Like `flushIfDue`, but the flush (encoding, compression, fsync, compaction) runs
+    /// on the store's own queue, so the caller goes on appending into a fresh head while
+    /// the full one is written; scans serve it meanwhile. Returns whether it started one.
+    ///
+    /// Back-pressure: when the new head too grows past `maxHeadBytes` before the running
+    /// flush ends, this waits for it, so at most two heads' worth of entries are in memory.
+    /// A background flush's error is thrown by the next call (the heads stay in memory and
+    /// the next flush retries them, as after a failed `flush`).
+    @discardableResult
+    public func flushInBackgroundIfDue() throws -> Bool {
+        enum Decision { case none, start, wait }
+        let decision = try state.withLock { state -> Decision in
+            if let error = state.backgroundFlushError {
+                state.backgroundFlushError = nil
+                throw error
+            }
+            guard let started = state.headStarted, !state.closed else { return .none }
+            let due = state.head.rawBytes >= configuration.maxHeadBytes
+                || now().nanosecondsSinceEpoch &- started >= configuration.maxHeadAgeNanoseconds
+            guard due else { return .none }
+            guard !state.backgroundFlushRunning else {
+                return state.head.rawBytes >= configuration.maxHeadBytes ? .wait : .none
+            }
+            state.backgroundFlushRunning = true
+            return .start
+        }
+        switch decision {
+        case .none:
+            return false
+        case .wait:
+            waitForBackgroundFlush()
+            return try flushInBackgroundIfDue()
+        case .start:
+            flushQueue.async { [self] in
+                let failure: (any Error)?
+                do {
+                    try flush()
+                    failure = nil
+                } catch {
+                    failure = error
+                }
+                state.withLock { state in
+                    state.backgroundFlushRunning = false
+                    if let failure { state.backgroundFlushError = failure }
+                }
+            }
+            return true
+        }
+    }
+
+    /// Returns once no background flush is running.
+    public func waitForBackgroundFlush() {
+        flushQueue.sync {}
     }
 
     /// Writes the head as one part now and makes the marks durable.

@@ -17,10 +17,13 @@ public struct LocalTopicWriter: Sendable {
         self.defaultPartitions = defaultPartitions
     }
 
-    /// Appends `records` (key, value, timestamp in ms) and, with `durable`, fsyncs before
-    /// returning, as acks=all does. Returns the partitions written.
+    /// One record to write: key, value, timestamp in ms.
+    public typealias OutgoingRecord = (key: [UInt8]?, value: [UInt8], timestampMilliseconds: Int64)
+
+    /// Appends `records` and, with `durable`, fsyncs before returning, as acks=all does.
+    /// Returns the partitions written.
     @discardableResult
-    public func append(topic: String, records: [(key: [UInt8]?, value: [UInt8], timestampMilliseconds: Int64)],
+    public func append(topic: String, records: [OutgoingRecord],
                        durable: Bool) throws -> Set<TopicPartition> {
         guard !records.isEmpty else { return [] }
         guard TopicPartition.isValidTopicName(topic) else { throw LocalTopicWriterError("invalid topic name '\(topic)'") }

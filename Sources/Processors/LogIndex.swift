@@ -12,7 +12,8 @@ public protocol LogIndex: Sendable {
     func append(_ entries: [LogEntry], through: [TopicPartition: Int64]) throws -> Int
     /// Per partition, the last offset whose outcome is durable.
     func committedOffsets() -> [TopicPartition: Int64]
-    /// Makes the in-memory part durable when it is big or old enough.
+    /// Makes the in-memory part durable when it is big or old enough; may do so in the
+    /// background (the log store does), in which case a failure is thrown by a later call.
     @discardableResult
     func flushIfDue() throws -> Bool
     /// Makes everything durable now (shutdown).

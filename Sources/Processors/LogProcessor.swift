@@ -109,7 +109,7 @@ public final class LogProcessor: Sendable {
 
     private func process(_ pipeline: LogPipeline, partition log: PartitionLog, metrics: inout LogMetricsAggregator) throws -> Bool {
         let topicPartition = log.topicPartition
-        var position = positions.withLock { $0[topicPartition] }
+        let position = positions.withLock { $0[topicPartition] }
             ?? index.committedOffsets()[topicPartition].map { $0 + 1 } ?? log.logStartOffset
         guard position < log.logEndOffset else {
             positions.withLock { $0[topicPartition] = position }
@@ -127,82 +127,117 @@ public final class LogProcessor: Sendable {
             return true
         }
         guard !read.bytes.isEmpty else { return false }
-        let records = decodeRecords(read.bytes, partition: topicPartition).filter { $0.offset >= position }
-        // Parsing is pure and per record: big reads are split between the cores, and the
-        // results are put back in offset order before they reach the index.
-        let outcomes = Self.process(records, with: pipeline, partition: topicPartition, metrics: &metrics)
-        var entries: [LogEntry] = []
-        entries.reserveCapacity(records.count)
-        var routed: [String: [(key: [UInt8]?, value: [UInt8], timestampMilliseconds: Int64)]] = [:]
-        var last = position - 1
-        for (record, outcome) in zip(records, outcomes) {
-            last = record.offset
-            func route(_ targets: [(topic: String, event: PipelineEvent)]) {
-                for target in targets {
-                    routed[target.topic, default: []].append(
-                        (key: target.event.fields["host"].map { Array($0.text.utf8) }, value: target.event.encodeJSON(),
-                         timestampMilliseconds: target.event.timestamp.millisecondsSinceEpoch))
-                }
-                statistics.eventsRouted.add(targets.count, ordering: .relaxed)
-            }
-            switch outcome {
-            case .store(let entry)?:
-                entries.append(entry)
-            case .routed(let targets, let keep)?:
-                route(targets)
-                if let keep { entries.append(keep) }
-            case .dropped?:
-                statistics.eventsDropped.add(1, ordering: .relaxed)
-            case nil:
-                statistics.recordsUnreadable.add(1, ordering: .relaxed)
-            }
-        }
-        let consumed = records.count
+        var records = decodeRecords(read.bytes, partition: topicPartition)
+        if let first = records.first, first.offset < position { records.removeAll { $0.offset < position } }
+        // Parsing is pure and per record: big reads are split between the cores, each
+        // slice yielding its entries and routed records in offset order.
+        let slices = Self.process(records, with: pipeline, partition: topicPartition, metrics: &metrics)
+        var last = records.last?.offset ?? position - 1
         if records.isEmpty {
             // Undecodable: skip past what was read so that one bad batch cannot stall the partition.
             last = max(last, position)
         }
-        statistics.recordsConsumed.add(consumed, ordering: .relaxed)
-        statistics.eventsProcessed.add(entries.count, ordering: .relaxed)
-        statistics.parseFailures.add(entries.lazy.filter { $0.metadata["parse_error"] != nil }.count, ordering: .relaxed)
+        var routedCount = 0, dropped = 0, unreadable = 0, parseFailures = 0, produced = 0
+        var routed: [String: [LocalTopicWriter.OutgoingRecord]] = [:]
+        for slice in slices {
+            for (topic, records) in slice.routed { routed[topic, default: []] += records }
+            routedCount += slice.routedCount
+            dropped += slice.dropped
+            unreadable += slice.unreadable
+            parseFailures += slice.parseFailures
+            produced += slice.entries.count
+        }
+        statistics.recordsConsumed.add(records.count, ordering: .relaxed)
+        statistics.eventsProcessed.add(produced, ordering: .relaxed)
+        statistics.parseFailures.add(parseFailures, ordering: .relaxed)
+        statistics.eventsRouted.add(routedCount, ordering: .relaxed)
+        statistics.eventsDropped.add(dropped, ordering: .relaxed)
+        statistics.recordsUnreadable.add(unreadable, ordering: .relaxed)
         // Routed records are written before the index moves past them: at-least-once.
         for (topic, records) in routed {
             try writer.append(topic: topic, records: records, durable: false)
         }
-        let added = try index.append(entries, through: [topicPartition: last])
+        // Slices are in offset order, so each append keeps the partition's offsets
+        // ascending; only the last carries the mark past records that produced no entry.
+        var added = 0
+        for (number, slice) in slices.enumerated() {
+            let through = number == slices.count - 1 ? [topicPartition: last] : [:]
+            guard !slice.entries.isEmpty || !through.isEmpty else { continue }
+            added += try index.append(slice.entries, through: through)
+        }
+        if slices.isEmpty { added += try index.append([], through: [topicPartition: last]) }
         statistics.entriesIndexed.add(added, ordering: .relaxed)
-        statistics.entriesDuplicate.add(entries.count - added, ordering: .relaxed)
+        statistics.entriesDuplicate.add(produced - added, ordering: .relaxed)
         positions.withLock { $0[topicPartition] = last + 1 }
         return true
     }
 
-    /// Runs the pipeline over `records` (nil for a record without a value), on both cores
-    /// when there are enough of them to be worth it.
+    /// What the pipeline made of a run of consecutive records, in their offset order.
+    struct ProcessedSlice: Sendable {
+        var entries: [LogEntry] = []
+        var routed: [String: [LocalTopicWriter.OutgoingRecord]] = [:]
+        var routedCount = 0
+        var dropped = 0
+        /// Records without a value.
+        var unreadable = 0
+        /// Entries kept with the parse-error marker.
+        var parseFailures = 0
+    }
+
+    /// Runs the pipeline over `records`, on both cores when there are enough of them to
+    /// be worth it; the slices come back in offset order.
     static func process(_ records: [Record], with pipeline: LogPipeline, partition: TopicPartition,
-                        metrics: inout LogMetricsAggregator) -> [LogPipeline.Outcome?] {
-        @Sendable func run(_ slice: ArraySlice<Record>, _ metrics: inout LogMetricsAggregator) -> [LogPipeline.Outcome?] {
-            slice.map { record in
-                guard let value = record.value else { return nil }
+                        metrics: inout LogMetricsAggregator) -> [ProcessedSlice] {
+        @Sendable func run(_ records: ArraySlice<Record>, _ metrics: inout LogMetricsAggregator) -> ProcessedSlice {
+            var slice = ProcessedSlice()
+            slice.entries.reserveCapacity(records.count)
+            func keep(_ entry: LogEntry) {
+                if entry.metadata["parse_error"] != nil { slice.parseFailures += 1 }
+                slice.entries.append(entry)
+            }
+            for record in records {
+                guard let value = record.value else {
+                    slice.unreadable += 1
+                    continue
+                }
                 let event = EventDecoder.decode(value: value, key: record.key,
                                                 recordTimestamp: Timestamp(nanosecondsSinceEpoch: record.timestamp &* 1_000_000))
                 let origin = RecordOrigin(topic: partition.topic, partition: partition.partition, offset: record.offset)
-                return pipeline.process(event, origin: origin, metrics: &metrics)
+                switch pipeline.process(event, origin: origin, metrics: &metrics) {
+                case .store(let entry):
+                    keep(entry)
+                case .routed(let targets, let kept):
+                    for target in targets {
+                        slice.routed[target.topic, default: []].append(
+                            (key: target.event.fields["host"].map { Array($0.text.utf8) }, value: target.event.encodeJSON(),
+                             timestampMilliseconds: target.event.timestamp.millisecondsSinceEpoch))
+                    }
+                    slice.routedCount += targets.count
+                    if let kept { keep(kept) }
+                case .dropped:
+                    slice.dropped += 1
+                }
             }
+            return slice
         }
         let workers = records.count >= 2000 ? parallelism : 1
-        guard workers > 1 else { return run(records[...], &metrics) }
-        let results = Mutex<[[LogPipeline.Outcome?]]>(Array(repeating: [], count: workers))
+        guard workers > 1 else { return records.isEmpty ? [] : [run(records[...], &metrics)] }
+        let results = Mutex<[ProcessedSlice]>(Array(repeating: ProcessedSlice(), count: workers))
         let aggregators = Mutex<[LogMetricsAggregator]>(Array(repeating: LogMetricsAggregator(), count: workers))
         let size = (records.count + workers - 1) / workers
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let slice = records[min(records.count, worker * size)..<min(records.count, (worker + 1) * size)]
+            let range = min(records.count, worker * size)..<min(records.count, (worker + 1) * size)
             var local = LogMetricsAggregator()
-            let outcomes = run(slice, &local)
-            results.withLock { $0[worker] = outcomes }
+            let slice = run(records[range], &local)
+            results.withLock { $0[worker] = slice }
             aggregators.withLock { $0[worker] = local }
         }
         for aggregator in aggregators.withLock({ $0 }) { metrics.merge(aggregator) }
-        return results.withLock { $0.flatMap { $0 } }
+        return results.withLock { results in
+            var taken: [ProcessedSlice] = []
+            swap(&taken, &results)
+            return taken
+        }
     }
 
     /// Threads that parse one read: the machine's cores.

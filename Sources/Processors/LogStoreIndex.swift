@@ -14,6 +14,6 @@ public struct LogStoreIndex: LogIndex {
     }
 
     public func committedOffsets() -> [TopicPartition: Int64] { store.committedOffsets() }
-    public func flushIfDue() throws -> Bool { try store.flushIfDue() }
+    public func flushIfDue() throws -> Bool { try store.flushInBackgroundIfDue() }
     public func flush() throws { try store.flush() }
 }

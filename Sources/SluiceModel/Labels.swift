@@ -9,14 +9,25 @@ public struct Labels: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiter
         pairs = dictionary.map { (name: $0.key, value: $0.value) }.sorted { $0.name < $1.name }
     }
 
-    /// From pairs in any order; of repeated names the last wins. One sort instead of an
-    /// insertion per pair.
+    /// From pairs in any order; of repeated names the last wins. Sorts in place (an
+    /// insertion sort: stable, and label sets are small), so building an entry's labels
+    /// allocates nothing beyond the array it is given.
     public init(unsortedPairs: [(name: String, value: String)]) {
-        var sorted = unsortedPairs.enumerated().sorted { ($0.element.name, $0.offset) < ($1.element.name, $1.offset) }.map(\.element)
-        var index = sorted.count - 1
-        while index > 0 {
-            if sorted[index - 1].name == sorted[index].name { sorted.remove(at: index - 1) }
-            index -= 1
+        var sorted = unsortedPairs
+        if sorted.count > 1 {
+            for position in 1..<sorted.count {
+                var index = position
+                while index > 0, sorted[index - 1].name > sorted[index].name {
+                    sorted.swapAt(index - 1, index)
+                    index -= 1
+                }
+            }
+            // Equal names are adjacent in arrival order: keep the last of each run.
+            var index = sorted.count - 1
+            while index > 0 {
+                if sorted[index - 1].name == sorted[index].name { sorted.remove(at: index - 1) }
+                index -= 1
+            }
         }
         pairs = sorted
     }

@@ -93,6 +93,38 @@ import Glibc
         #expect(store.statistics.parts == 2)
     }
 
+    @Test func backgroundFlushWritesThePartAndReportsFailuresOnTheNextCall() throws {
+        let directory = TemporaryDirectory()
+        var configuration = LogStoreConfiguration.testing(directory.path)
+        configuration.maxHeadBytes = 100
+        let store = try LogStore(configuration: configuration, now: TestClock().function)
+        #expect(try !store.flushInBackgroundIfDue())
+        try store.append([entry(1, web, String(repeating: "x", count: 100), offset: 0)], through: [:])
+        #expect(try store.flushInBackgroundIfDue())
+        // Appends go on into a fresh head while the full one is written.
+        try store.append([entry(2, web, "next", offset: 1)], through: [:])
+        store.waitForBackgroundFlush()
+        #expect(store.statistics.parts == 1)
+        // The flush took the head when it ran: with or without the second entry.
+        #expect([[tp0: 0], [tp0: 1]].contains(store.committedOffsets()))
+        #expect(try collect(store, everything()).map(\.entry.line) == [Array(String(repeating: "x", count: 100).utf8), Array("next".utf8)])
+
+        // A failed background write keeps the head in memory (still served), is thrown by
+        // the next call, and the head is written by the flush after that.
+        let parts = directory.path + "/" + LogStoreFileNames.partsDirectory
+        try FileSystem.remove(parts + "/" + (try FileSystem.contents(of: parts)).first!)
+        #expect(rmdir(parts) == 0)
+        try store.append([entry(3, web, String(repeating: "y", count: 100), offset: 2)], through: [:])
+        #expect(try store.flushInBackgroundIfDue())
+        store.waitForBackgroundFlush()
+        #expect(throws: (any Error).self) { try store.flushInBackgroundIfDue() }
+        #expect(try collect(store, everything()).count == 3)
+        try FileSystem.createDirectory(parts)
+        try store.flush()
+        #expect(store.statistics.parts == 2)
+        #expect(store.committedOffsets() == [tp0: 2])
+    }
+
     @Test func tornPartAndLeftoverTemporaryFile() throws {
         let directory = TemporaryDirectory()
         let clock = TestClock()
