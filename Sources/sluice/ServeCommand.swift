@@ -72,6 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "sluice")
         logger.logLevel = .info
+        logger.info("allocator: \(Allocator.jemallocVersion.map { "jemalloc " + $0 } ?? "system malloc")")
         let appliance = try applianceConfig()
         let config = appliance.broker
         let server = try KafkaServer(config: config, logger: logger)

@@ -235,6 +235,8 @@ def test_labels_metrics_export_and_cli(broker):
 
 
 def test_health_and_metrics(broker):
+    # The appliance runs on jemalloc (ARCHITECTURE.md, Decisions) and says so at start.
+    assert "allocator: jemalloc 5." in broker.log()
     assert get(broker, "/healthz")[0] == 200
     assert get(broker, "/readyz")[0] == 200
     status, text = get(broker, "/metrics")
