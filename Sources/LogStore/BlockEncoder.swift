@@ -7,17 +7,22 @@ import SluiceModel
 /// Encodes one stream's entries, sorted by (timestamp, origin), into a block's columns.
 ///
 /// Column layouts before compression (varints are LEB128, `z` marks zig-zag):
-/// - timestamps: per entry, varint(timestamp &- previous) as a bit pattern; previous starts
-///   at the block's `minTime` (from the index), so deltas are small and non-negative.
+/// - timestamps: varint e (format 4), then per entry varint((timestamp &- previous) / 10^e)
+///   as a bit pattern, e the largest exponent ≤ 9 dividing every delta; previous starts at
+///   the block's `minTime` (from the index), so deltas are small and non-negative.
 /// - origins: topic count, topics (length, UTF-8); then per entry topic index,
 ///   partition (z), offset &- previous offset (z, previous starts at 0).
 /// - lineLengths: per entry, varint length.
 /// - metadata: name count, names (length, UTF-8); then per entry pair count and per pair
-///   name index and the value: varint(length << 1) and the bytes, or, when the value occurs
-///   in the entry's line (parsed fields mostly do), varint(length << 1 | 1) and varint(its
-///   start in the line), so parsed fields cost a few bytes instead of a second copy.
+///   name index and the value, which parsed fields mostly find in the entry's line:
+///   format 4: varint(token count << 2 | 2) and varint(first token) when the value is
+///   whole tokens of the line (`TokenColumns.tokenStarts`: the same two numbers line
+///   after line of one format, so they compress to almost nothing); else varint(length
+///   << 2 | 1) and varint(its start in the line); else varint(length << 2) and the bytes.
+///   Format 3: varint(length << 1 | 1) and the start, or varint(length << 1) and the bytes.
 ///   Empty (no bytes) when no entry has metadata.
-/// - lines: the lines' bytes back to back.
+/// - lines: the lines as token columns (`TokenColumns`; format 4, before it the lines'
+///   bytes back to back).
 ///
 /// Each non-empty column is one zstd frame unless compressing does not shrink it.
 /// Thread-safety: not thread-safe; one encoder per flush. Its buffers are reused between
@@ -26,9 +31,25 @@ struct BlockEncoder {
     private let codec: ZstdColumnCodec
     private var columns: [[UInt8]] = Array(repeating: [], count: BlockColumn.allCases.count)
     private var metadataBody: [UInt8] = []
+    /// The block's lines back to back and their lengths, before they become token columns.
+    private var concatenatedLines: [UInt8] = []
+    private var lineLengths: [Int] = []
     private var tokens = TokenHashSet()
 
-    init(level: Int) { codec = ZstdColumnCodec(level: level) }
+    private let format: PartFormat
+    /// The block's timestamp deltas, before they are scaled (format 4).
+    private var timeDeltas: [UInt64] = []
+    /// The current entry's token starts (format 4 metadata references).
+    private var lineTokenStarts: [Int] = []
+
+    /// 10⁰ … 10⁹: timestamps in whole micro-, milli- or seconds have deltas divisible by one.
+    static let powersOfTen: [UInt64] = (0...9).map { exponent in (0..<exponent).reduce(1) { value, _ in value * 10 } }
+
+    init(level: Int, format: PartFormat = .current) {
+        precondition(format.metadataReferencesLines, "writes format 3 or later")
+        codec = ZstdColumnCodec(level: level)
+        self.format = format
+    }
 
     /// Where `value` (non-empty) occurs in `line`, searching from `hint` first (fields
     /// tend to be found in line order, though names are sorted) and then from the start;
@@ -65,9 +86,17 @@ struct BlockEncoder {
         precondition(count > 0, "a block holds at least one entry")
         // Work on locals (moved out of the reused storage) so appends skip nested-array checks.
         var timestampColumn = Self.emptied(&columns[0])
+        var timeDeltas = self.timeDeltas
+        self.timeDeltas = []
+        var lineTokenStarts = self.lineTokenStarts
+        self.lineTokenStarts = []
+        timeDeltas.removeAll(keepingCapacity: true)
         var originColumn = Self.emptied(&columns[1])
         var lengthColumn = Self.emptied(&columns[2])
-        var lineColumn = Self.emptied(&columns[4])
+        var lineColumn = Self.emptied(&concatenatedLines)
+        var lineLengths = self.lineLengths
+        self.lineLengths = []
+        lineLengths.removeAll(keepingCapacity: true)
         var metadataBody = Self.emptied(&self.metadataBody)
         var tokens = self.tokens
         self.tokens = TokenHashSet(capacity: 0)
@@ -91,7 +120,7 @@ struct BlockEncoder {
         // would copy it, a retain and release of its line, labels and metadata per entry.
         for row in entries.indices {
             let time = entries[row].timestamp.nanosecondsSinceEpoch
-            timestampColumn.appendVarint(UInt64(bitPattern: time &- previousTime))
+            timeDeltas.append(UInt64(bitPattern: time &- previousTime))
             previousTime = time
             maxTime = max(maxTime, time)
 
@@ -110,6 +139,7 @@ struct BlockEncoder {
 
             lengthColumn.appendVarint(entries[row].line.count)
             lineColumn.append(contentsOf: entries[row].line)
+            lineLengths.append(entries[row].line.count)
             lineBytes += entries[row].line.count
             entries[row].line.withUnsafeBytes { TokenHasher.addTokens(of: $0, to: &tokens) }
 
@@ -117,6 +147,7 @@ struct BlockEncoder {
             // with the previous entry's before hashing.
             metadataBody.appendVarint(entries[row].metadata.pairs.count)
             var searchFrom = 0
+            var lineTokensKnown = false
             for (position, pair) in entries[row].metadata.pairs.enumerated() {
                 let index: Int
                 if position < lastNames.count, lastNames[position].name == pair.name {
@@ -137,8 +168,27 @@ struct BlockEncoder {
                 var value = pair.value
                 value.withUTF8 { utf8 in
                     if let start = Self.find(utf8, in: entries[row].line, from: &searchFrom) {
-                        metadataBody.appendVarint(utf8.count << 1 | 1)
-                        metadataBody.appendVarint(start)
+                        guard format.tokenReferences else {
+                            metadataBody.appendVarint(utf8.count << 1 | 1)
+                            metadataBody.appendVarint(start)
+                            return
+                        }
+                        if !lineTokensKnown {
+                            entries[row].line.withUnsafeBufferPointer { TokenColumns.tokenStarts(of: $0, into: &lineTokenStarts) }
+                            lineTokensKnown = true
+                        }
+                        if let first = Self.binarySearch(lineTokenStarts, start),
+                           let end = Self.binarySearch(lineTokenStarts, start + utf8.count) {
+                            metadataBody.appendVarint((end - first) << 2 | MetadataValueKind.tokens.rawValue)
+                            metadataBody.appendVarint(first)
+                        } else {
+                            metadataBody.appendVarint(utf8.count << 2 | MetadataValueKind.bytes.rawValue)
+                            metadataBody.appendVarint(start)
+                        }
+                    } else if format.tokenReferences {
+                        metadataBody.appendVarint(utf8.count << 2 | MetadataValueKind.literal.rawValue)
+                        metadataBody.append(contentsOf: utf8)
+                        TokenHasher.addTokens(of: UnsafeRawBufferPointer(utf8), to: &tokens)
                     } else {
                         metadataBody.appendVarint(utf8.count << 1)
                         metadataBody.append(contentsOf: utf8)
@@ -150,7 +200,23 @@ struct BlockEncoder {
 
         }
         }
+        if format.scaledTimestamps {
+            // The largest power of ten dividing every delta: whole milliseconds cost a
+            // varint of milliseconds, not of nanoseconds.
+            var exponent = Self.powersOfTen.count - 1
+            for delta in timeDeltas where delta != 0 {
+                while exponent > 0, delta % Self.powersOfTen[exponent] != 0 { exponent -= 1 }
+                if exponent == 0 { break }
+            }
+            timestampColumn.appendVarint(exponent)
+            let scale = Self.powersOfTen[exponent]
+            for delta in timeDeltas { timestampColumn.appendVarint(delta / scale) }
+        } else {
+            for delta in timeDeltas { timestampColumn.appendVarint(delta) }
+        }
         columns[0] = timestampColumn
+        self.timeDeltas = timeDeltas
+        self.lineTokenStarts = lineTokenStarts
         columns[1] = Self.dictionary(topics) + originColumn
         columns[2] = lengthColumn
         columns[3] = []
@@ -158,7 +224,15 @@ struct BlockEncoder {
             columns[3] = Self.dictionary(metadataNames)
             columns[3].append(contentsOf: metadataBody)
         }
-        columns[4] = lineColumn
+        if format.tokenColumns {
+            var tokenColumns = Self.emptied(&columns[4])
+            TokenColumns.encode(lineColumn, lengths: lineLengths, into: &tokenColumns)
+            columns[4] = tokenColumns
+            concatenatedLines = lineColumn
+        } else {
+            columns[4] = lineColumn
+        }
+        self.lineLengths = lineLengths
         self.metadataBody = metadataBody
         defer { self.tokens = tokens }
 
@@ -183,6 +257,17 @@ struct BlockEncoder {
                          bloom: TokenBloomFilter(tokens: tokens))
     }
 
+    /// The index of `value` in ascending `values`, if there.
+    static func binarySearch(_ values: [Int], _ value: Int) -> Int? {
+        var low = 0
+        var high = values.count
+        while low < high {
+            let middle = (low + high) / 2
+            if values[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low < values.count && values[low] == value ? low : nil
+    }
+
     private static func emptied(_ buffer: inout [UInt8]) -> [UInt8] {
         var taken: [UInt8] = []
         swap(&taken, &buffer)
@@ -196,4 +281,9 @@ struct BlockEncoder {
         for name in names { bytes.appendString(name) }
         return bytes
     }
+}
+
+/// How a format 4 metadata value is stored (the low two bits of its tag).
+enum MetadataValueKind: Int {
+    case literal = 0, bytes = 1, tokens = 2
 }

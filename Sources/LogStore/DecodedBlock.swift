@@ -69,10 +69,10 @@ final class DecodedBlock {
     /// metadata only when `metadataNames` is nil (all) or names one the block holds
     /// (`partMetadataNames` resolves the block's name indexes).
     static func read(_ block: BlockInfo, from file: FileHandle, needsLines: Bool, metadataNames: Set<String>?,
-                     referencesLines: Bool, partMetadataNames: [String], codec: ZstdColumnCodec) throws -> DecodedBlock {
-        var columns = Columns(count: block.count, withStarts: needsLines || referencesLines)
+                     format: PartFormat, partMetadataNames: [String], codec: ZstdColumnCodec) throws -> DecodedBlock {
+        var columns = Columns(count: block.count, withStarts: needsLines || format.metadataReferencesLines)
         do {
-            try decode(block, from: file, needsLines: needsLines, metadataNames: metadataNames, referencesLines: referencesLines,
+            try decode(block, from: file, needsLines: needsLines, metadataNames: metadataNames, format: format,
                        partMetadataNames: partMetadataNames, codec: codec, into: &columns)
         } catch {
             columns.free()
@@ -82,13 +82,13 @@ final class DecodedBlock {
     }
 
     private static func decode(_ block: BlockInfo, from file: FileHandle, needsLines: Bool, metadataNames: Set<String>?,
-                               referencesLines: Bool, partMetadataNames: [String], codec: ZstdColumnCodec,
-                               into decoded: inout Columns) throws {
+                               format: PartFormat, partMetadataNames: [String],
+                               codec: ZstdColumnCodec, into decoded: inout Columns) throws {
         let wantsMetadata = block[.metadata].rawLength > 0 && (metadataNames.map { names in
             block.metadataNames.contains { names.contains(partMetadataNames[$0]) }
         } ?? true)
         // Metadata may point into the lines (version 3), so reading it reads them too.
-        let readsLines = needsLines || (wantsMetadata && referencesLines)
+        let readsLines = needsLines || (wantsMetadata && format.metadataReferencesLines)
         let last: BlockColumn = readsLines ? .lines : (wantsMetadata ? .metadata : .lineLengths)
         let length = block.columnOffset(last) + block[last].storedLength - block.offset
         let bytes = try file.read(at: block.offset, count: length)
@@ -106,19 +106,24 @@ final class DecodedBlock {
                 guard info.compressed else { return Array(slice) }
                 return try codec.decompress(slice, rawLength: info.rawLength, path: file.path)
             }
-            try decoded.decodeTimestamps(try column(.timestamps), block: block, path: file.path)
+            try decoded.decodeTimestamps(try column(.timestamps), block: block, scaled: format.scaledTimestamps, path: file.path)
             try decoded.decodeOrigins(try column(.origins), count: block.count, path: file.path)
             try decoded.decodeLineLengths(try column(.lineLengths), count: block.count, path: file.path,
                                           computeStarts: readsLines)
             if readsLines {
-                decoded.lines = try column(.lines)
+                let lines = try column(.lines)
+                decoded.lines = format.tokenColumns
+                    ? try lines.withUnsafeBytes {
+                        try TokenColumns.decode($0, lineStarts: UnsafeBufferPointer(decoded.lineStarts), path: file.path)
+                    }
+                    : lines
                 guard decoded.lines.count == decoded.lineStarts[block.count] else {
                     throw LogStoreError.corrupt(path: file.path, reason: "block at \(block.offset): line bytes disagree with lengths")
                 }
             }
             if wantsMetadata {
                 try decoded.decodeMetadata(try column(.metadata), count: block.count, names: metadataNames,
-                                           referencesLines: referencesLines, path: file.path)
+                                           format: format, path: file.path)
             }
         }
     }
@@ -126,12 +131,17 @@ final class DecodedBlock {
 
 extension DecodedBlock.Columns {
 
-    fileprivate mutating func decodeTimestamps(_ raw: [UInt8], block: BlockInfo, path: String) throws {
+    fileprivate mutating func decodeTimestamps(_ raw: [UInt8], block: BlockInfo, scaled: Bool, path: String) throws {
         try raw.withUnsafeBytes { raw in
             var reader = FieldReader(raw, path: path)
+            var scale: UInt64 = 1
+            if scaled {
+                let exponent = try reader.count(limit: BlockEncoder.powersOfTen.count - 1)
+                scale = BlockEncoder.powersOfTen[exponent]
+            }
             var time = block.minTime
             for index in 0..<block.count {
-                time &+= Int64(bitPattern: try reader.varint())
+                time &+= Int64(bitPattern: try reader.varint() &* scale)
                 rows[index].time = time
             }
         }
@@ -168,8 +178,9 @@ extension DecodedBlock.Columns {
         }
     }
 
-    fileprivate mutating func decodeMetadata(_ raw: [UInt8], count: Int, names: Set<String>?, referencesLines: Bool,
+    fileprivate mutating func decodeMetadata(_ raw: [UInt8], count: Int, names: Set<String>?, format: PartFormat,
                                              path: String) throws {
+        let referencesLines = format.metadataReferencesLines
         let lines = self.lines
         let lineStarts = self.lineStarts
         try raw.withUnsafeBytes { raw in
@@ -183,26 +194,54 @@ extension DecodedBlock.Columns {
                 keep.append(names?.contains(name) ?? true)
             }
             metadata.reserveCapacity(count)
+            var tokenStarts: [Int] = []
             for entry in 0..<count {
                 var labels = Labels()
                 let pairs = try reader.count(limit: nameCount)
+                var tokensOfEntry = -1
                 for _ in 0..<pairs {
                     let name = try reader.count(limit: max(0, nameCount - 1))
+                    let lineStart = referencesLines ? lineStarts[entry] : 0
+                    let lineLength = referencesLines ? lineStarts[entry + 1] - lineStart : 0
+                    /// The value at `start ..< start + length` of the entry's line.
+                    func fromLine(_ start: Int, _ length: Int) throws -> String {
+                        guard start >= 0, length >= 0, start + length <= lineLength else {
+                            throw reader.corrupt("metadata reference past its line")
+                        }
+                        guard keep[name] else { return "" }
+                        return lines.withUnsafeBufferPointer {
+                            String(decoding: UnsafeBufferPointer(rebasing: $0[(lineStart + start)..<(lineStart + start + length)]), as: UTF8.self)
+                        }
+                    }
                     let text: String
-                    if referencesLines {
+                    if format.tokenReferences {
                         let tag = try reader.count()
-                        let length = tag >> 1
-                        if tag & 1 == 1 {
-                            let start = try reader.count()
-                            let lineStart = lineStarts[entry]
-                            guard start + length <= lineStarts[entry + 1] - lineStart else {
-                                throw reader.corrupt("metadata reference past its line")
+                        switch MetadataValueKind(rawValue: tag & 3) {
+                        case .literal?:
+                            text = String(decoding: try reader.raw(tag >> 2), as: UTF8.self)
+                        case .bytes?:
+                            text = try fromLine(try reader.count(), tag >> 2)
+                        case .tokens?:
+                            if tokensOfEntry != entry {
+                                lines.withUnsafeBufferPointer {
+                                    TokenColumns.tokenStarts(of: UnsafeBufferPointer(rebasing: $0[lineStart..<(lineStart + lineLength)]),
+                                                             into: &tokenStarts)
+                                }
+                                tokensOfEntry = entry
                             }
-                            text = keep[name] ? lines.withUnsafeBufferPointer {
-                                String(decoding: UnsafeBufferPointer(rebasing: $0[(lineStart + start)..<(lineStart + start + length)]), as: UTF8.self)
-                            } : ""
+                            let first = try reader.count()
+                            let last = first + (tag >> 2)
+                            guard last < tokenStarts.count else { throw reader.corrupt("metadata token reference past its line") }
+                            text = try fromLine(tokenStarts[first], tokenStarts[last] - tokenStarts[first])
+                        case nil:
+                            throw reader.corrupt("metadata value of unknown kind \(tag & 3)")
+                        }
+                    } else if referencesLines {
+                        let tag = try reader.count()
+                        if tag & 1 == 1 {
+                            text = try fromLine(try reader.count(), tag >> 1)
                         } else {
-                            text = String(decoding: try reader.raw(length), as: UTF8.self)
+                            text = String(decoding: try reader.raw(tag >> 1), as: UTF8.self)
                         }
                     } else {
                         text = String(decoding: try reader.raw(try reader.count()), as: UTF8.self)

@@ -56,7 +56,7 @@ final class LogPart: Sendable {
         var byStream = index.streams.map { (labels: $0, entries: [LogEntry]()) }
         for block in index.blocks {
             let decoded = try DecodedBlock.read(block, from: file, needsLines: true, metadataNames: nil,
-                                                referencesLines: index.metadataReferencesLines,
+                                                format: index.format,
                                                 partMetadataNames: index.metadataNames, codec: codec)
             let labels = index.streams[block.stream]
             for position in 0..<decoded.count {

@@ -86,7 +86,7 @@ extension LogStore {
                     if block.minTime >= low && block.maxTime < high { return true }
                     // A block straddling the range: its timestamps decide.
                     let decoded = try DecodedBlock.read(block, from: part.file, needsLines: false, metadataNames: [],
-                                                        referencesLines: part.index.metadataReferencesLines,
+                                                        format: part.index.format,
                                                         partMetadataNames: part.index.metadataNames, codec: codec)
                     return decoded.rows.contains { $0.time >= low && $0.time < high }
                 }) {

@@ -15,11 +15,13 @@ enum PartFile {
     static let magic: [UInt8] = Array("SLUICELP".utf8)
     /// 2 added the replaced-parts list to the index; version 1 parts (without it) still open.
     /// 3 stores metadata values that occur in the line as references into it.
-    static let version: UInt32 = 3
+    /// 4 stores the lines column as token columns (`TokenColumns`) and timestamp deltas
+    /// divided by a power of ten (`BlockEncoder`).
+    static let version: UInt32 = 4
     static let footerSize = 32
 
     /// The footer for an index at `indexOffset`.
-    static func footer(indexOffset: Int, index: [UInt8]) -> [UInt8] {
+    static func footer(indexOffset: Int, index: [UInt8], version: UInt32 = version) -> [UInt8] {
         var out: [UInt8] = []
         out.appendLittleEndian(UInt64(indexOffset))
         out.appendLittleEndian(UInt64(index.count))
@@ -86,4 +88,22 @@ enum CommittedOffsetsFile {
             return marks
         }
     }
+}
+
+/// What a part's format version (`PartFile.version` when written, the footer's when read)
+/// says about its block layout.
+struct PartFormat: Sendable, Equatable {
+    var version: UInt32
+
+    static let current = PartFormat(version: PartFile.version)
+
+    /// 3+: metadata values found in their entry's line are references into it.
+    var metadataReferencesLines: Bool { version >= 3 }
+    /// 4+: the lines column holds token columns (`TokenColumns`).
+    var tokenColumns: Bool { version >= 4 }
+    /// 4+: the timestamps column starts with a power of ten that divides every delta.
+    var scaledTimestamps: Bool { version >= 4 }
+    /// 4+: a metadata value spanning whole tokens of its line is a reference to those
+    /// tokens (first token, token count), which repeat from line to line of one format.
+    var tokenReferences: Bool { version >= 4 }
 }

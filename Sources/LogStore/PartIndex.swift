@@ -26,9 +26,8 @@ struct PartIndex: Sendable, Equatable {
     var replaces: [UInt64] = []
     var streams: [Labels]
     var metadataNames: [String]
-    /// Version 3+: metadata values found in their entry's line are stored as references
-    /// into it (see `BlockEncoder`). Not serialized: it follows from the footer's version.
-    var metadataReferencesLines = true
+    /// The layout of the blocks. Not serialized: it follows from the footer's version.
+    var format = PartFormat.current
     var blocks: [BlockInfo]
 
     func serialized() -> [UInt8] {
@@ -78,7 +77,7 @@ struct PartIndex: Sendable, Equatable {
         maxTime = try reader.zigZag()
         highWater = try HighWaterCoding.read(&reader)
         replaces = []
-        metadataReferencesLines = version >= 3
+        format = PartFormat(version: version)
         if version >= 2 {
             for _ in 0..<(try reader.count()) { replaces.append(try reader.varint()) }
         }

@@ -15,13 +15,17 @@ enum PartWriter {
         var isSorted: Bool
     }
 
+    /// - Parameter formatVersion: `PartFile.version`; tests write 3 to check that older
+    ///   parts still read.
     static func build(streams: [StreamEntries], highWater: [LogStore.TopicPartition: Int64], replaces: [UInt64] = [],
-                      blockTargetBytes: Int, level: Int, expectedBytes: Int = 0) throws -> (bytes: [UInt8], index: PartIndex) {
+                      blockTargetBytes: Int, level: Int, expectedBytes: Int = 0,
+                      formatVersion: UInt32 = PartFile.version) throws -> (bytes: [UInt8], index: PartIndex) {
         let ordered = streams.filter { $0.chunks.contains { !$0.isEmpty } }.map { ($0.labels.sortKey, $0) }
             .sorted { $0.0 < $1.0 }.map(\.1)
         var output: [UInt8] = []
         output.reserveCapacity(expectedBytes)
-        var encoder = BlockEncoder(level: level)
+        precondition(formatVersion >= 3 && formatVersion <= PartFile.version, "writes format 3 or 4")
+        var encoder = BlockEncoder(level: level, format: PartFormat(version: formatVersion))
         var blocks: [BlockInfo] = []
         var metadataNames: [String] = []
         var metadataIndex: [String: Int] = [:]
@@ -70,10 +74,11 @@ enum PartWriter {
         var index = PartIndex(minTime: minTime, maxTime: maxTime, highWater: highWater,
                               streams: ordered.map(\.labels), metadataNames: metadataNames, blocks: blocks)
         index.replaces = replaces
+        index.format = PartFormat(version: formatVersion)
         let indexBytes = index.serialized()
         let indexOffset = output.count
         output.append(contentsOf: indexBytes)
-        output.append(contentsOf: PartFile.footer(indexOffset: indexOffset, index: indexBytes))
+        output.append(contentsOf: PartFile.footer(indexOffset: indexOffset, index: indexBytes, version: formatVersion))
         return (output, index)
     }
 

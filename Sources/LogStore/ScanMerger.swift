@@ -210,7 +210,7 @@ struct ScanMerger {
         blocksDecoded += 1
         let decoded = try DecodedBlock.read(part.index.blocks[cursor.block], from: part.file,
                                             needsLines: scan.needsLines, metadataNames: scan.metadataNames,
-                                            referencesLines: part.index.metadataReferencesLines,
+                                            format: part.index.format,
                                             partMetadataNames: part.index.metadataNames, codec: codec)
         let rows = UnsafeBufferPointer(decoded.rows)
         let low = Self.lowerBound(rows, scan.start.nanosecondsSinceEpoch)

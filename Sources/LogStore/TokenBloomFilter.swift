@@ -2,7 +2,10 @@
 /// filter (`|= "abc"`) skips blocks that cannot hold its tokens.
 ///
 /// A token is a maximal run of bytes in `[A-Za-z0-9_]` or `>= 0x80` (so UTF-8 words stay
-/// whole), case-sensitive. Each distinct token is hashed once (`TokenHasher`); bits come from
+/// whole), case-sensitive. Numbers of up to five digits (durations, sizes, ports, status
+/// codes, IPv4 octets) are left out on both sides: they are most of a block's distinct
+/// tokens and rarely a selective search, so indexing them would double the filters'
+/// size for little skipping. Each distinct token is hashed once (`TokenHasher`); bits come from
 /// double hashing of the hash's two mixed halves, ~10 bits per token and 7 probes (~1% false
 /// positives). Serialized in a part's index as word count, probe count, then the words.
 ///
@@ -82,28 +85,39 @@ enum TokenHasher {
         return mix(hash)
     }
 
-    /// Adds the hash of every token in `bytes` to `set`.
+    /// Numbers this long or shorter are not indexed (see `TokenBloomFilter`).
+    static let longestUnindexedNumber = 5
+
+    @inline(__always)
+    static func isIndexed(length: Int, digits: Int) -> Bool {
+        digits != length || length > longestUnindexedNumber
+    }
+
+    /// Adds the hash of every indexed token in `bytes` to `set`.
     static func addTokens(of bytes: UnsafeRawBufferPointer, to set: inout TokenHashSet) {
         tokenBytes.withUnsafeBufferPointer { table in
             var hash = fnvOffset
-            var inToken = false
+            var length = 0
+            var digits = 0
             for byte in bytes {
                 if table[Int(byte)] {
                     hash = (hash ^ UInt64(byte)) &* fnvPrime
-                    inToken = true
-                } else if inToken {
-                    set.insert(mix(hash))
+                    length += 1
+                    if byte &- 0x30 < 10 { digits += 1 }
+                } else if length > 0 {
+                    if isIndexed(length: length, digits: digits) { set.insert(mix(hash)) }
                     hash = fnvOffset
-                    inToken = false
+                    length = 0
+                    digits = 0
                 }
             }
-            if inToken { set.insert(mix(hash)) }
+            if length > 0, isIndexed(length: length, digits: digits) { set.insert(mix(hash)) }
         }
     }
 
     /// The hashes of the tokens of `needle` that any line containing it must hold as whole
     /// tokens: runs bounded by a non-token byte on both sides inside the needle. A run touching
-    /// either end may continue in the line, so it proves nothing.
+    /// either end may continue in the line, so it proves nothing; short numbers are not indexed.
     static func interiorTokens(of needle: [UInt8]) -> [UInt64] {
         var hashes: [UInt64] = []
         var runStart: Int? = nil
@@ -112,7 +126,10 @@ enum TokenHasher {
             if tokenBytes[Int(byte)] {
                 if runStart == nil { runStart = index }
             } else {
-                if let start = runStart, sawBoundary { hashes.append(hash(needle[start..<index])) }
+                if let start = runStart, sawBoundary {
+                    let run = needle[start..<index]
+                    if isIndexed(length: run.count, digits: run.count { $0 &- 0x30 < 10 }) { hashes.append(hash(run)) }
+                }
                 runStart = nil
                 sawBoundary = true
             }

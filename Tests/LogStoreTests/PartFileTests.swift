@@ -21,7 +21,7 @@ import TestSupport
         var entries: [LogEntry] = []
         for block in part.index.blocks {
             let decoded = try DecodedBlock.read(block, from: part.file, needsLines: true, metadataNames: nil,
-                                                referencesLines: part.index.metadataReferencesLines, partMetadataNames: part.index.metadataNames, codec: ZstdColumnCodec())
+                                                format: part.index.format, partMetadataNames: part.index.metadataNames, codec: ZstdColumnCodec())
             for index in 0..<decoded.count {
                 let start = decoded.lineStarts[index]
                 entries.append(LogEntry(
@@ -85,19 +85,19 @@ import TestSupport
         let one = entry(1000, stream, "hi there", metadata: ["level": "info", "word": "there"], offset: 5)
         let (bytes, _) = try PartWriter.build(streams: [.init(labels: stream, chunks: [[one]], isSorted: true)], highWater: [.init(topic: "logs", partition: 0): 5],
                                               blockTargetBytes: 1 << 20, level: 3)
-        let columns: [UInt8] = [0]                                      // timestamp delta from minTime
+        let columns: [UInt8] = [9, 0]                                   // scale 10^9 (no other delta), delta from minTime
             + [1, 4] + Array("logs".utf8) + [0, 0, 10]                  // topics; topic 0, partition 0, offset 5 (z)
             + [8]                                                      // line length
             + [2, 5] + Array("level".utf8) + [4] + Array("word".utf8)  // names
-            + [2, 0, 8] + Array("info".utf8)                           // 2 pairs: name 0, literal "info" (4 << 1),
-            + [1, 11, 3]                                               // name 1, "there" at 3 in the line (5 << 1 | 1)
-            + Array("hi there".utf8)
+            + [2, 0, 16] + Array("info".utf8)                          // 2 pairs: name 0, literal "info" (4 << 2 | 0),
+            + [1, 6, 2]                                                // name 1, "there": 1 token (1 << 2 | 2) from token 2
+            + [1] + Array("hi\n \nthere\n".utf8)                        // one group; token columns 0, 1, 2 of the line
         #expect(Array(bytes[..<columns.count]) == columns)
         let footer = Array(bytes[(bytes.count - 32)...])
         let indexLength = bytes.count - 32 - columns.count
         #expect(Array(footer[0..<8]) == [UInt8(columns.count), 0, 0, 0, 0, 0, 0, 0])
         #expect(Array(footer[8..<16]) == [UInt8(indexLength), 0, 0, 0, 0, 0, 0, 0])
-        #expect(Array(footer[20..<24]) == [3, 0, 0, 0])
+        #expect(Array(footer[20..<24]) == [4, 0, 0, 0])
         #expect(Array(footer[24...]) == Array("SLUICELP".utf8))
         let index = Array(bytes[columns.count..<(bytes.count - 32)])
         let head: [UInt8] = [0xD0, 0x0F, 0xD0, 0x0F]                     // minTime, maxTime 1000 (z)
@@ -109,13 +109,73 @@ import TestSupport
         #expect(Array(index[..<head.count]) == head)
     }
 
+    /// Deltas in whole milliseconds are stored as milliseconds; one odd nanosecond in a
+    /// block brings it back to nanoseconds. Both round-trip.
+    @Test func timestampDeltasAreScaledByAPowerOfTen() throws {
+        let directory = TemporaryDirectory()
+        let stream: Labels = ["app": "a"]
+        func entries(_ times: [Int64]) -> [LogEntry] {
+            times.enumerated().map { entry($0.element, stream, "line \($0.offset)", offset: Int64($0.offset)) }
+        }
+        let milliseconds = entries((0..<1000).map { 1_795_000_000_000_000_000 + Int64($0) * 1_234_000_000 })
+        let part = try roundTrip([(stream, milliseconds)], in: directory)
+        #expect(try decodeAll(part) == milliseconds)
+        // A delta of 1,234 ms: two varint bytes (1234), not five (1,234,000,000 ns).
+        #expect(part.index.blocks[0][.timestamps].rawLength == 1 + 1 + 999 * 2)
+
+        let oneOdd = entries((0..<1000).map { 1_795_000_000_000_000_000 + Int64($0) * 1_234_000_000 + ($0 == 500 ? 1 : 0) })
+        let other = TemporaryDirectory()
+        let oddPart = try roundTrip([(stream, oneOdd)], in: other)
+        #expect(try decodeAll(oddPart) == oneOdd)
+        #expect(oddPart.index.blocks[0][.timestamps].rawLength > 999 * 4)
+    }
+
+    /// Metadata values as whole tokens of the line, as bytes inside a token, spanning
+    /// separators, or absent from the line: each kind reads back, in format 4 and 3.
+    @Test func metadataReferencesOfEveryKindRoundTrip() throws {
+        let stream: Labels = ["app": "a"]
+        let line = #"{"ts":"2026-11-21T13:45:12.345Z","msg":"payment authorized","user":"u-42"}"#
+        let metadata: Labels = ["ts": "2026-11-21T13:45:12.345Z", "msg": "payment authorized", "user": "u-42",
+                                "part": "uthor", "absent": "not in the line", "quote": "\",\""]
+        let entries = (0..<50).map { number in
+            LogEntry(timestamp: Timestamp(nanosecondsSinceEpoch: Int64(number)), stream: stream, line: Array(line.utf8),
+                     metadata: metadata, origin: RecordOrigin(topic: "logs", partition: 0, offset: Int64(number)))
+        }
+        for version: UInt32 in [3, 4] {
+            let directory = TemporaryDirectory()
+            let (bytes, _) = try PartWriter.build(streams: [.init(labels: stream, chunks: [entries], isSorted: true)],
+                                                  highWater: [:], blockTargetBytes: 1 << 20, level: 3, formatVersion: version)
+            try FileHandle.open(directory.sub("p.part"), create: true).write(bytes, at: 0)
+            let part = try LogPart.open(directory: directory.path, name: "p.part")
+            #expect(try decodeAll(part) == entries, "format \(version)")
+        }
+    }
+
+    /// Parts of format 3 (lines back to back, not token columns) still read.
+    @Test func versionThreePartsRead() throws {
+        let directory = TemporaryDirectory()
+        var generator = EntryGenerator(seed: 8)
+        let stream: Labels = ["app": "a"]
+        let entries = (0..<500).map { number in
+            LogEntry(timestamp: Timestamp(nanosecondsSinceEpoch: Int64(number)), stream: stream, line: generator.line(),
+                     metadata: generator.metadata(), origin: RecordOrigin(topic: "logs", partition: 0, offset: Int64(number)))
+        }
+        let (bytes, index) = try PartWriter.build(streams: [.init(labels: stream, chunks: [entries], isSorted: true)],
+                                                  highWater: [:], blockTargetBytes: 4096, level: 3, formatVersion: 3)
+        try FileHandle.open(directory.sub("v3.part"), create: true).write(bytes, at: 0)
+        let part = try LogPart.open(directory: directory.path, name: "v3.part")
+        #expect(part.index.format == PartFormat(version: 3))
+        #expect(part.index == index)
+        #expect(try decodeAll(part) == entries)
+    }
+
     /// Parts written before compaction (version 1: no replaced-parts list) still open.
     @Test func versionOnePartsOpen() throws {
         let directory = TemporaryDirectory()
         let stream: Labels = ["app": "a"]
         let one = entry(1000, stream, "hi there", offset: 5)
         let (bytes, index) = try PartWriter.build(streams: [.init(labels: stream, chunks: [[one]], isSorted: true)],
-                                                  highWater: [:], blockTargetBytes: 1 << 20, level: 3)
+                                                  highWater: [:], blockTargetBytes: 1 << 20, level: 3, formatVersion: 3)
         var version1 = index.serialized()
         let replacedAt = 4 + 1  // min and max time (two bytes each), then the empty high-water count
         #expect(version1.remove(at: replacedAt) == 0)  // the empty replaced-parts count
@@ -127,7 +187,7 @@ import TestSupport
         try FileHandle.open(directory.sub("old.part"), create: true).write(file, at: 0)
         let part = try LogPart.open(directory: directory.path, name: "old.part")
         var expected = index
-        expected.metadataReferencesLines = false
+        expected.format = PartFormat(version: 1)
         #expect(part.index == expected)
         #expect(try decodeAll(part) == [one])
     }

@@ -10,6 +10,14 @@ import TestSupport
         #expect(TokenHasher.interiorTokens(of: Array(" abc ".utf8)) == [TokenHasher.hash(Array("abc".utf8))])
         #expect(TokenHasher.interiorTokens(of: Array("x=abc,y=d e".utf8))
             == ["abc", "y", "d"].map { TokenHasher.hash(Array($0.utf8)) })
+        // Numbers of up to five digits are not indexed, on either side.
+        #expect(TokenHasher.interiorTokens(of: Array(" 404 12345 123456 a1 ".utf8))
+            == ["123456", "a1"].map { TokenHasher.hash(Array($0.utf8)) })
+        var tokens = TokenHashSet()
+        Array("GET /x 200 5123 took 1234567 ms user42".utf8).withUnsafeBytes { TokenHasher.addTokens(of: $0, to: &tokens) }
+        var indexed: [UInt64] = []
+        tokens.forEach { indexed.append($0) }
+        #expect(Set(indexed) == Set(["GET", "x", "took", "1234567", "ms", "user42"].map { TokenHasher.hash(Array($0.utf8)) }))
     }
 
     /// Property: any line containing a needle passes the filter of a block holding that line.

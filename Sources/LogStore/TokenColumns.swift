@@ -1,0 +1,191 @@
+/// The lines column of part format 4: a block's lines cut into tokens and stored token
+/// position by token position, so that zstd sees each field of similar lines side by
+/// side (all the timestamps, then all the first words, …) instead of line after line.
+///
+/// A token is a maximal run of separator bytes (space, tab, newline, `,:"=[]`) or of other
+/// bytes, so a line is its tokens back to back and tokens alternate between the two
+/// kinds. Lines are first put in groups by the shape of their first token (digits and
+/// letters collapsed: `10.1.2.3` and `192.168.0.7` are both `9.9.9.9`, `<30>Nov` is
+/// `<9>a`), because one stream often mixes formats (JSON and syslog lines of one host and
+/// level) whose columns would not line up. Layout before compression:
+/// ```
+/// group count G (varint); when G > 1, each line's group (varint), in line order
+/// then per group, its lines' columns:
+///   column 0: token 0 of each of the group's lines that has one, in line order, each
+///             escaped and ended by 0x0A
+///   column 1: token 1 of each line that has one, …
+/// ```
+/// Escaping: 0x0A and 0x1B inside a token are written as 0x1B followed by the byte XOR
+/// 0x40. A line ends when its tokens fill its length, known from the lineLengths column,
+/// so no token counts are stored (an empty line has no token).
+///
+/// On the benchmark's mixed JSON / nginx / syslog lines this makes the compressed lines
+/// about a fifth smaller than zstd over the lines back to back, at the same level.
+enum TokenColumns {
+    static let terminator: UInt8 = 0x0A
+    static let escape: UInt8 = 0x1B
+    /// Groups per block; lines of further shapes join the last group.
+    static let maximumGroups = 32
+
+    /// Whether each byte value is a separator.
+    static let isSeparator: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for byte in Array(" \t\n,:\"=[]".utf8) { table[Int(byte)] = true }
+        return table
+    }()
+
+    /// Where each token of `line` starts, then the line's length (so token `i` spans
+    /// `starts[i] ..< starts[i + 1]`), into `starts` (emptied first).
+    static func tokenStarts(of line: UnsafeBufferPointer<UInt8>, into starts: inout [Int]) {
+        starts.removeAll(keepingCapacity: true)
+        isSeparator.withUnsafeBufferPointer { separator in
+            var previousKind: Bool?
+            for position in line.indices {
+                let kind = separator[Int(line[position])]
+                if kind != previousKind {
+                    starts.append(position)
+                    previousKind = kind
+                }
+            }
+        }
+        starts.append(line.count)
+    }
+
+    /// The shape of a line's first token, at most 8 bytes: runs of digits become `9`,
+    /// runs of ASCII letters `a`, other bytes stay.
+    static func shape(_ bytes: UnsafeBufferPointer<UInt8>, start: Int, end: Int) -> UInt64 {
+        var key: UInt64 = 0
+        var length = 0
+        var previous: UInt8 = 0
+        let kind = isSeparator[Int(bytes[start])]
+        var position = start
+        while position < end, length < 8, isSeparator[Int(bytes[position])] == kind {
+            var byte = bytes[position]
+            if byte >= 48 && byte <= 57 { byte = 57 } else if (byte | 0x20) >= 97 && (byte | 0x20) <= 122 { byte = 97 }
+            if byte != previous || (byte != 57 && byte != 97) {
+                key = key << 8 | UInt64(byte)
+                length += 1
+            }
+            previous = byte
+            position += 1
+        }
+        return key
+    }
+
+    /// Appends the token columns of `lines` (the lines back to back, `lengths` long each).
+    static func encode(_ lines: [UInt8], lengths: [Int], into output: inout [UInt8]) {
+        lines.withUnsafeBufferPointer { bytes in
+            var groups: [[(position: Int, end: Int)]] = []
+            var groupOfShape: [UInt64: Int] = [:]
+            var groupOfLine: [Int] = []
+            groupOfLine.reserveCapacity(lengths.count)
+            var start = 0
+            for length in lengths {
+                defer { start += length }
+                guard length > 0 else {
+                    groupOfLine.append(0)
+                    continue
+                }
+                let key = shape(bytes, start: start, end: start + length)
+                let group = groupOfShape[key] ?? {
+                    guard groups.count < maximumGroups else { return maximumGroups - 1 }
+                    groups.append([])
+                    groupOfShape[key] = groups.count - 1
+                    return groups.count - 1
+                }()
+                groups[group].append((start, start + length))
+                groupOfLine.append(group)
+            }
+            output.reserveCapacity(output.count + lines.count + lines.count / 4 + lengths.count)
+            output.appendVarint(groups.count)
+            if groups.count > 1 {
+                for group in groupOfLine { output.appendVarint(group) }
+            }
+            for group in groups { encodeColumns(bytes, cursors: group, into: &output) }
+        }
+    }
+
+    /// Writes the columns of the lines at `cursors` (start and end of each, in line order).
+    private static func encodeColumns(_ bytes: UnsafeBufferPointer<UInt8>, cursors: [(position: Int, end: Int)],
+                                      into output: inout [UInt8]) {
+        var cursors = cursors
+        isSeparator.withUnsafeBufferPointer { separator in
+            // Each pass writes one column; lines drop out once all their tokens are written.
+            while !cursors.isEmpty {
+                var kept = 0
+                for index in cursors.indices {
+                    var (position, end) = cursors[index]
+                    let kind = separator[Int(bytes[position])]
+                    repeat {
+                        let byte = bytes[position]
+                        if byte == terminator || byte == escape {
+                            output.append(escape)
+                            output.append(byte ^ 0x40)
+                        } else {
+                            output.append(byte)
+                        }
+                        position += 1
+                    } while position < end && separator[Int(bytes[position])] == kind
+                    output.append(terminator)
+                    if position < end {
+                        cursors[kept] = (position, end)
+                        kept += 1
+                    }
+                }
+                cursors.removeLast(cursors.count - kept)
+            }
+        }
+    }
+
+    /// Rebuilds the lines from `columns` into `lines`, whose count is `lineStarts.last`;
+    /// `lineStarts` has one more value than there are lines.
+    static func decode(_ columns: UnsafeRawBufferPointer, lineStarts: UnsafeBufferPointer<Int>,
+                       path: String) throws -> [UInt8] {
+        let lineCount = lineStarts.count - 1
+        let total = lineStarts[lineCount]
+        func corrupt(_ reason: String) -> LogStoreError { .corrupt(path: path, reason: "token columns: \(reason)") }
+        var reader = FieldReader(columns, path: path)
+        let groupCount = try reader.count(limit: maximumGroups)
+        var groups = [[(position: Int, end: Int)]](repeating: [], count: groupCount)
+        for line in 0..<lineCount {
+            let group = groupCount > 1 ? try reader.count(limit: groupCount - 1) : 0
+            guard lineStarts[line + 1] > lineStarts[line] else { continue }
+            guard group < groupCount else { throw corrupt("a line without a group") }
+            groups[group].append((lineStarts[line], lineStarts[line + 1]))
+        }
+        var read = reader.position
+        let lines = try [UInt8](unsafeUninitializedCapacity: total) { lines, initialized in
+            for group in groups {
+                var cursors = group
+                while !cursors.isEmpty {
+                    var kept = 0
+                    for index in cursors.indices {
+                        var (position, end) = cursors[index]
+                        while true {
+                            guard read < columns.count else { throw corrupt("cut short") }
+                            var byte = columns[read]
+                            read += 1
+                            if byte == terminator { break }
+                            if byte == escape {
+                                guard read < columns.count else { throw corrupt("cut short after an escape") }
+                                byte = columns[read] ^ 0x40
+                                read += 1
+                            }
+                            guard position < end else { throw corrupt("a token runs past its line") }
+                            lines[position] = byte
+                            position += 1
+                        }
+                        if position < end {
+                            cursors[kept] = (position, end)
+                            kept += 1
+                        }
+                    }
+                    cursors.removeLast(cursors.count - kept)
+                }
+            }
+            guard read == columns.count else { throw corrupt("\(columns.count - read) bytes left over") }
+            initialized = total
+        }
+        return lines
+    }
+}
