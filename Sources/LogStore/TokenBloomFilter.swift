@@ -6,13 +6,13 @@
 /// codes, IPv4 octets) are left out on both sides: they are most of a block's distinct
 /// tokens and rarely a selective search, so indexing them would double the filters'
 /// size for little skipping. Each distinct token is hashed once (`TokenHasher`); bits come from
-/// double hashing of the hash's two mixed halves, ~10 bits per token and 7 probes (~1% false
+/// double hashing of the hash's two mixed halves, 8 bits per token and 6 probes (~2% false
 /// positives). Serialized in a part's index as word count, probe count, then the words.
 ///
 /// Thread-safety: a value type, immutable once built.
 struct TokenBloomFilter: Sendable, Equatable {
-    static let bitsPerToken = 10
-    static let defaultProbes = 7
+    static let bitsPerToken = 8
+    static let defaultProbes = 6
 
     private(set) var words: [UInt64]
     private(set) var probes: Int

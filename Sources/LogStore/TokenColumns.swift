@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The lines column of part format 4: a block's lines cut into tokens and stored token
 /// position by token position, so that zstd sees each field of similar lines side by
 /// side (all the timestamps, then all the first words, …) instead of line after line.
@@ -11,9 +15,12 @@
 /// ```
 /// group count G (varint); when G > 1, each line's group (varint), in line order
 /// then per group, its lines' columns:
-///   column 0: token 0 of each of the group's lines that has one, in line order, each
-///             escaped and ended by 0x0A
+///   column 0: token 0 of each of the group's lines that has one, in line order
 ///   column 1: token 1 of each line that has one, …
+/// a column: mode 0, then each token escaped and ended by 0x0A; or, for columns of 16
+///   tokens or more with at most 255 distinct ones (`ColumnDictionary`), mode 1, the count
+///   of distinct tokens (varint), each escaped and ended by 0x0A, and one byte per token:
+///   the index of its value.
 /// ```
 /// Escaping: 0x0A and 0x1B inside a token are written as 0x1B followed by the byte XOR
 /// 0x40. A line ends when its tokens fill its length, known from the lineLengths column,
@@ -109,31 +116,55 @@ enum TokenColumns {
     private static func encodeColumns(_ bytes: UnsafeBufferPointer<UInt8>, cursors: [(position: Int, end: Int)],
                                       into output: inout [UInt8]) {
         var cursors = cursors
+        var column: [(start: Int, end: Int)] = []
+        var dictionary = ColumnDictionary()
         isSeparator.withUnsafeBufferPointer { separator in
-            // Each pass writes one column; lines drop out once all their tokens are written.
+            // Each pass takes one column; lines drop out once all their tokens are taken.
             while !cursors.isEmpty {
+                column.removeAll(keepingCapacity: true)
                 var kept = 0
                 for index in cursors.indices {
                     var (position, end) = cursors[index]
+                    let start = position
                     let kind = separator[Int(bytes[position])]
-                    repeat {
-                        let byte = bytes[position]
-                        if byte == terminator || byte == escape {
-                            output.append(escape)
-                            output.append(byte ^ 0x40)
-                        } else {
-                            output.append(byte)
-                        }
-                        position += 1
-                    } while position < end && separator[Int(bytes[position])] == kind
-                    output.append(terminator)
+                    repeat { position += 1 } while position < end && separator[Int(bytes[position])] == kind
+                    column.append((start, position))
                     if position < end {
                         cursors[kept] = (position, end)
                         kept += 1
                     }
                 }
                 cursors.removeLast(cursors.count - kept)
+                writeColumn(bytes, column, dictionary: &dictionary, into: &output)
             }
+        }
+    }
+
+    /// Columns this long or longer are dictionary-coded when they have few distinct values.
+    static let shortestDictionaryColumn = 16
+
+    private static func writeColumn(_ bytes: UnsafeBufferPointer<UInt8>, _ column: [(start: Int, end: Int)],
+                                    dictionary: inout ColumnDictionary, into output: inout [UInt8]) {
+        func appendEscaped(_ start: Int, _ end: Int) {
+            for position in start..<end {
+                let byte = bytes[position]
+                if byte == terminator || byte == escape {
+                    output.append(escape)
+                    output.append(byte ^ 0x40)
+                } else {
+                    output.append(byte)
+                }
+            }
+            output.append(terminator)
+        }
+        if column.count >= shortestDictionaryColumn, dictionary.build(bytes, column) {
+            output.append(ColumnMode.dictionary.rawValue)
+            output.appendVarint(dictionary.entries.count)
+            for entry in dictionary.entries { appendEscaped(entry.start, entry.end) }
+            output.append(contentsOf: dictionary.codes)
+        } else {
+            output.append(ColumnMode.tokens.rawValue)
+            for token in column { appendEscaped(token.start, token.end) }
         }
     }
 
@@ -154,31 +185,73 @@ enum TokenColumns {
             groups[group].append((lineStarts[line], lineStarts[line + 1]))
         }
         var read = reader.position
+        var entries: [UInt8] = []
+        var entryBounds: [Int] = []
         let lines = try [UInt8](unsafeUninitializedCapacity: total) { lines, initialized in
+            /// Reads one escaped, terminated token, handing each byte to `take`.
+            func readToken(_ take: (UInt8) throws -> Void) throws {
+                while true {
+                    guard read < columns.count else { throw corrupt("cut short") }
+                    var byte = columns[read]
+                    read += 1
+                    if byte == terminator { return }
+                    if byte == escape {
+                        guard read < columns.count else { throw corrupt("cut short after an escape") }
+                        byte = columns[read] ^ 0x40
+                        read += 1
+                    }
+                    try take(byte)
+                }
+            }
             for group in groups {
                 var cursors = group
                 while !cursors.isEmpty {
+                    guard read < columns.count else { throw corrupt("cut short") }
+                    let mode = ColumnMode(rawValue: columns[read])
+                    read += 1
                     var kept = 0
-                    for index in cursors.indices {
-                        var (position, end) = cursors[index]
-                        while true {
-                            guard read < columns.count else { throw corrupt("cut short") }
-                            var byte = columns[read]
-                            read += 1
-                            if byte == terminator { break }
-                            if byte == escape {
-                                guard read < columns.count else { throw corrupt("cut short after an escape") }
-                                byte = columns[read] ^ 0x40
-                                read += 1
+                    switch mode {
+                    case .tokens?:
+                        for index in cursors.indices {
+                            var (position, end) = cursors[index]
+                            try readToken { byte in
+                                guard position < end else { throw corrupt("a token runs past its line") }
+                                lines[position] = byte
+                                position += 1
                             }
-                            guard position < end else { throw corrupt("a token runs past its line") }
-                            lines[position] = byte
-                            position += 1
+                            if position < end {
+                                cursors[kept] = (position, end)
+                                kept += 1
+                            }
                         }
-                        if position < end {
-                            cursors[kept] = (position, end)
-                            kept += 1
+                    case .dictionary?:
+                        var countReader = FieldReader(UnsafeRawBufferPointer(rebasing: columns[read...]), path: path)
+                        let entryCount = try countReader.count(limit: 255)
+                        read += countReader.position
+                        entries.removeAll(keepingCapacity: true)
+                        entryBounds.removeAll(keepingCapacity: true)
+                        entryBounds.append(0)
+                        for _ in 0..<entryCount {
+                            try readToken { entries.append($0) }
+                            entryBounds.append(entries.count)
                         }
+                        guard read + cursors.count <= columns.count else { throw corrupt("dictionary codes cut short") }
+                        for index in cursors.indices {
+                            var (position, end) = cursors[index]
+                            let code = Int(columns[read])
+                            read += 1
+                            guard code < entryCount else { throw corrupt("dictionary code \(code) of \(entryCount)") }
+                            let length = entryBounds[code + 1] - entryBounds[code]
+                            guard position + length <= end else { throw corrupt("a token runs past its line") }
+                            for offset in 0..<length { lines[position + offset] = entries[entryBounds[code] + offset] }
+                            position += length
+                            if position < end {
+                                cursors[kept] = (position, end)
+                                kept += 1
+                            }
+                        }
+                    case nil:
+                        throw corrupt("unknown column mode \(columns[read - 1])")
                     }
                     cursors.removeLast(cursors.count - kept)
                 }
@@ -187,5 +260,59 @@ enum TokenColumns {
             initialized = total
         }
         return lines
+    }
+}
+
+/// How one token column is written.
+enum ColumnMode: UInt8 {
+    /// Each token escaped and terminated.
+    case tokens = 0
+    /// Up to 255 distinct tokens (count, then each escaped and terminated), then one byte
+    /// per line: its token's index.
+    case dictionary = 1
+}
+
+/// The distinct values of one column, when there are at most 255 of them: status codes,
+/// methods, level words, program names. Their one-byte codes compress far better than
+/// the repeated words (each a short zstd match otherwise).
+///
+/// Thread-safety: not thread-safe; one per encoding, reused between columns.
+struct ColumnDictionary {
+    private(set) var entries: [(start: Int, end: Int)] = []
+    private(set) var codes: [UInt8] = []
+    /// Open addressing over `entries`: entry index + 1, 0 for empty.
+    private var slots = [Int16](repeating: 0, count: 1024)
+
+    /// Fills `entries` and `codes` for `column`; false when it has more than 255 distinct
+    /// tokens.
+    mutating func build(_ bytes: UnsafeBufferPointer<UInt8>, _ column: [(start: Int, end: Int)]) -> Bool {
+        entries.removeAll(keepingCapacity: true)
+        codes.removeAll(keepingCapacity: true)
+        for index in slots.indices { slots[index] = 0 }
+        let mask = slots.count - 1
+        for token in column {
+            var hash: UInt64 = TokenHasher.fnvOffset
+            for position in token.start..<token.end { hash = (hash ^ UInt64(bytes[position])) &* TokenHasher.fnvPrime }
+            var slot = Int(truncatingIfNeeded: TokenHasher.mix(hash)) & mask
+            let length = token.end - token.start
+            while true {
+                let occupant = Int(slots[slot])
+                if occupant == 0 {
+                    guard entries.count < 255 else { return false }
+                    entries.append(token)
+                    slots[slot] = Int16(entries.count)
+                    codes.append(UInt8(entries.count - 1))
+                    break
+                }
+                let entry = entries[occupant - 1]
+                if entry.end - entry.start == length,
+                   memcmp(bytes.baseAddress! + entry.start, bytes.baseAddress! + token.start, length) == 0 {
+                    codes.append(UInt8(occupant - 1))
+                    break
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+        return true
     }
 }

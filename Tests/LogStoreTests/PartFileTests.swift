@@ -91,7 +91,7 @@ import TestSupport
             + [2, 5] + Array("level".utf8) + [4] + Array("word".utf8)  // names
             + [2, 0, 16] + Array("info".utf8)                          // 2 pairs: name 0, literal "info" (4 << 2 | 0),
             + [1, 6, 2]                                                // name 1, "there": 1 token (1 << 2 | 2) from token 2
-            + [1] + Array("hi\n \nthere\n".utf8)                        // one group; token columns 0, 1, 2 of the line
+            + [1] + Array("\0hi\n\0 \n\0there\n".utf8)                  // one group; token columns 0, 1, 2 (plain)
         #expect(Array(bytes[..<columns.count]) == columns)
         let footer = Array(bytes[(bytes.count - 32)...])
         let indexLength = bytes.count - 32 - columns.count

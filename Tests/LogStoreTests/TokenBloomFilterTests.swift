@@ -50,6 +50,6 @@ import TestSupport
         #expect(tokens.count == 5000)
         let filter = TokenBloomFilter(tokens: tokens)
         let positives = (0..<10000).filter { filter.mayContain(TokenHasher.hash(Array("other\($0)".utf8))) }.count
-        #expect(positives < 300)  // ~1% expected
+        #expect(positives < 320)  // ~2.2% expected
     }
 }
