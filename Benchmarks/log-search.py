@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Log pipeline and search on this machine (BENCHMARKS.md, issue 5).
 
-1. Data: RAW_GIB GiB of realistic lines, one third each JSON application logs, nginx
+1. Data (reused when WORK_DIR already holds it): RAW_GIB GiB of realistic lines, one third each JSON application logs, nginx
    combined access logs and syslog (RFC 3164 and RFC 5424), from 20 hosts, with event
    times spread evenly over 24 hours. Eight lines of host web-07 carry a rare order id
    (the needle). The file is `host<TAB>line`; kcat produces it into the `logs` topic keyed
@@ -144,6 +144,12 @@ class Appliance:
         with urllib.request.urlopen(self.http + path + "?" + urllib.parse.urlencode(params), timeout=600) as response:
             return json.loads(response.read())
 
+    def peak_rss_mib(self):
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=600)
@@ -161,8 +167,15 @@ def main():
     shutil.rmtree(work / "data", ignore_errors=True)  # a rerun starts from an empty appliance
     raw_path = work / "raw.log"
     print(f"work dir {work}; {os.cpu_count()} cores; {raw_gib} GiB; runs {runs}")
-    seconds, (lines, raw_bytes) = timed(lambda: generate(raw_path, int(raw_gib * (1 << 30))))
-    print(f"generated {lines} lines, {raw_bytes / (1 << 30):.2f} GiB of lines in {seconds:.0f} s")
+    # The data is deterministic: a rerun in the same folder reuses it.
+    described = work / "raw.json"
+    if raw_path.exists() and described.exists() and json.loads(described.read_text())["gib"] == raw_gib:
+        lines, raw_bytes = json.loads(described.read_text())["lines_and_bytes"]
+        print(f"reusing {raw_path}: {lines} lines, {raw_bytes / (1 << 30):.2f} GiB of lines")
+    else:
+        seconds, (lines, raw_bytes) = timed(lambda: generate(raw_path, int(raw_gib * (1 << 30))))
+        described.write_text(json.dumps({"gib": raw_gib, "lines_and_bytes": [lines, raw_bytes]}))
+        print(f"generated {lines} lines, {raw_bytes / (1 << 30):.2f} GiB of lines in {seconds:.0f} s")
 
     no_pipelines = work / "no-pipelines.yml"
     no_pipelines.write_text("pipelines: []\n")
@@ -181,12 +194,13 @@ def main():
         while appliance.metric("sluice_store_entries_indexed_total") < lines:
             time.sleep(0.2)
         elapsed = time.monotonic() - appliance.started
+        rss = appliance.peak_rss_mib()
         appliance.stop()
         rates.append(lines / elapsed)
-        print(f"ingest run {run + 1}: {lines / elapsed:,.0f} events/s ({elapsed:.1f} s)")
+        print(f"ingest run {run + 1}: {lines / elapsed:,.0f} events/s ({elapsed:.1f} s), peak RSS {rss:,.0f} MiB")
     store_bytes = sum(f.stat().st_size for f in (work / "data" / "store").rglob("*") if f.is_file())
     print(f"ingest median {statistics.median(rates):,.0f} events/s; store {store_bytes / (1 << 20):,.0f} MiB "
-          f"= 1/{raw_bytes / store_bytes:.1f} of the raw lines")
+          f"= 1/{raw_bytes / store_bytes:.2f} of the raw lines")
 
     subprocess.run(["sync"])
     appliance = Appliance()
