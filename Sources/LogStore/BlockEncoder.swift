@@ -167,24 +167,28 @@ struct BlockEncoder {
                 metadataBody.appendVarint(index)
                 var value = pair.value
                 value.withUTF8 { utf8 in
-                    if let start = Self.find(utf8, in: entries[row].line, from: &searchFrom) {
-                        guard format.tokenReferences else {
-                            metadataBody.appendVarint(utf8.count << 1 | 1)
-                            metadataBody.appendVarint(start)
-                            return
-                        }
+                    if format.tokenReferences, utf8.count > 0 {
                         if !lineTokensKnown {
                             entries[row].line.withUnsafeBufferPointer { TokenColumns.tokenStarts(of: $0, into: &lineTokenStarts) }
                             lineTokensKnown = true
                         }
-                        if let first = Self.binarySearch(lineTokenStarts, start),
-                           let end = Self.binarySearch(lineTokenStarts, start + utf8.count) {
-                            metadataBody.appendVarint((end - first) << 2 | MetadataValueKind.tokens.rawValue)
+                        // Whole tokens first: a short value ("8220", "user") also occurs
+                        // inside longer tokens, at places that change from line to line.
+                        if let (first, count) = entries[row].line.withUnsafeBufferPointer({
+                            Self.wholeTokens(utf8, in: $0, tokenStarts: lineTokenStarts)
+                        }) {
+                            metadataBody.appendVarint(count << 2 | MetadataValueKind.tokens.rawValue)
                             metadataBody.appendVarint(first)
-                        } else {
-                            metadataBody.appendVarint(utf8.count << 2 | MetadataValueKind.bytes.rawValue)
-                            metadataBody.appendVarint(start)
+                            return
                         }
+                    }
+                    if let start = Self.find(utf8, in: entries[row].line, from: &searchFrom) {
+                        if format.tokenReferences {
+                            metadataBody.appendVarint(utf8.count << 2 | MetadataValueKind.bytes.rawValue)
+                        } else {
+                            metadataBody.appendVarint(utf8.count << 1 | 1)
+                        }
+                        metadataBody.appendVarint(start)
                     } else if format.tokenReferences {
                         metadataBody.appendVarint(utf8.count << 2 | MetadataValueKind.literal.rawValue)
                         metadataBody.append(contentsOf: utf8)
@@ -255,6 +259,22 @@ struct BlockEncoder {
                          lineBytes: lineBytes, offset: offset, columns: infos,
                          metadataNames: metadataNames.map(metadataName).sorted(),
                          bloom: TokenBloomFilter(tokens: tokens))
+    }
+
+    /// The first run of whole tokens of `line` (`tokenStarts` from `TokenColumns`) that
+    /// spells `value`: (first token, token count).
+    static func wholeTokens(_ value: UnsafeBufferPointer<UInt8>, in line: UnsafeBufferPointer<UInt8>,
+                            tokenStarts: [Int]) -> (first: Int, count: Int)? {
+        guard value.count > 0, value.count <= line.count else { return nil }
+        for first in 0..<(tokenStarts.count - 1) {
+            let start = tokenStarts[first]
+            guard start + value.count <= line.count else { return nil }
+            guard line[start] == value[0],
+                  memcmp(line.baseAddress! + start, value.baseAddress!, value.count) == 0,
+                  let end = binarySearch(tokenStarts, start + value.count) else { continue }
+            return (first, end - first)
+        }
+        return nil
     }
 
     /// The index of `value` in ascending `values`, if there.

@@ -6,7 +6,7 @@ import Glibc
 /// position by token position, so that zstd sees each field of similar lines side by
 /// side (all the timestamps, then all the first words, …) instead of line after line.
 ///
-/// A token is a maximal run of separator bytes (space, tab, newline, `,:"=[]`) or of other
+/// A token is a maximal run of separator bytes (space, tab, newline, `,:"=[]{}`) or of other
 /// bytes, so a line is its tokens back to back and tokens alternate between the two
 /// kinds. Lines are first put in groups by the shape of their first token (digits and
 /// letters collapsed: `10.1.2.3` and `192.168.0.7` are both `9.9.9.9`, `<30>Nov` is
@@ -37,7 +37,7 @@ enum TokenColumns {
     /// Whether each byte value is a separator.
     static let isSeparator: [Bool] = {
         var table = [Bool](repeating: false, count: 256)
-        for byte in Array(" \t\n,:\"=[]".utf8) { table[Int(byte)] = true }
+        for byte in Array(" \t\n,:\"=[]{}".utf8) { table[Int(byte)] = true }
         return table
     }()
 

@@ -23,12 +23,12 @@ import TestSupport
             "", ":::", "x", "java.lang.IllegalStateException: boom\n\tat com.example.Foo.bar(Foo.java:42)\n",
         ].map { Array($0.utf8) }
         let columns = try roundTrip(lines)
-        // Six shapes: `{`, `9.9.9.9`, `<9>a`, `:::`, `a`, `a.a.a` (the empty line has none
+        // Six shapes: `{"`, `9.9.9.9`, `<9>a`, `:::`, `a`, `a.a.a` (the empty line has none
         // and is counted in group 0); then group 0's columns: its one line, token by token,
         // each column a plain one (mode 0).
         #expect(Array(columns.prefix(8)) == [6, 0, 1, 2, 0, 3, 4, 5])
         let groupZero = columns.dropFirst(8).split(separator: TokenColumns.terminator, omittingEmptySubsequences: false).prefix(4)
-        #expect(groupZero.map { String(decoding: $0, as: UTF8.self) } == ["\0{", "\0\"", "\0ts", "\0\":\""])
+        #expect(groupZero.map { String(decoding: $0, as: UTF8.self) } == ["\0{\"", "\0ts", "\0\":\"", "\02026-11-21T13"])
     }
 
     @Test func linesOfOneShapeShareColumns() throws {
