@@ -81,15 +81,39 @@ final class DecodedBlock {
         return DecodedBlock(count: block.count, columns: columns)
     }
 
+    /// Reads and decodes only what counting needs: `rows[i].time`, `rows[i].lineLength`
+    /// when `lineLengths`, and metadata as `read` does (only for blocks holding one of
+    /// `metadataNames`, all names when nil). Origins are not decoded (`origin(_:)` must not
+    /// be called) and lines are read only when metadata refers into them.
+    static func readColumns(_ block: BlockInfo, from file: FileHandle, lineLengths: Bool, metadataNames: Set<String>?,
+                            format: PartFormat, partMetadataNames: [String], codec: ZstdColumnCodec) throws -> DecodedBlock {
+        var columns = Columns(count: block.count, withStarts: format.metadataReferencesLines)
+        do {
+            try decode(block, from: file, needsLines: false, metadataNames: metadataNames, format: format,
+                       partMetadataNames: partMetadataNames, codec: codec, origins: false, lineLengths: lineLengths,
+                       into: &columns)
+        } catch {
+            columns.free()
+            throw error
+        }
+        return DecodedBlock(count: block.count, columns: columns)
+    }
+
+    /// - Parameters:
+    ///   - origins: whether to decode origins (a merge orders by them; counting does not).
+    ///   - lineLengths: whether to decode line lengths even when neither lines nor
+    ///     metadata are read.
     private static func decode(_ block: BlockInfo, from file: FileHandle, needsLines: Bool, metadataNames: Set<String>?,
-                               format: PartFormat, partMetadataNames: [String],
-                               codec: ZstdColumnCodec, into decoded: inout Columns) throws {
+                               format: PartFormat, partMetadataNames: [String], codec: ZstdColumnCodec,
+                               origins: Bool = true, lineLengths: Bool = true, into decoded: inout Columns) throws {
         let wantsMetadata = block[.metadata].rawLength > 0 && (metadataNames.map { names in
             block.metadataNames.contains { names.contains(partMetadataNames[$0]) }
         } ?? true)
         // Metadata may point into the lines (version 3), so reading it reads them too.
         let readsLines = needsLines || (wantsMetadata && format.metadataReferencesLines)
-        let last: BlockColumn = readsLines ? .lines : (wantsMetadata ? .metadata : .lineLengths)
+        let readsLengths = lineLengths || readsLines || wantsMetadata
+        let last: BlockColumn = readsLines ? .lines
+            : (wantsMetadata ? .metadata : (readsLengths ? .lineLengths : (origins ? .origins : .timestamps)))
         let length = block.columnOffset(last) + block[last].storedLength - block.offset
         let bytes = try file.read(at: block.offset, count: length)
         guard bytes.count == length else {
@@ -107,9 +131,13 @@ final class DecodedBlock {
                 return try codec.decompress(slice, rawLength: info.rawLength, path: file.path)
             }
             try decoded.decodeTimestamps(try column(.timestamps), block: block, scaled: format.scaledTimestamps, path: file.path)
-            try decoded.decodeOrigins(try column(.origins), count: block.count, path: file.path)
-            try decoded.decodeLineLengths(try column(.lineLengths), count: block.count, path: file.path,
-                                          computeStarts: readsLines)
+            if origins {
+                try decoded.decodeOrigins(try column(.origins), count: block.count, path: file.path)
+            }
+            if readsLengths {
+                try decoded.decodeLineLengths(try column(.lineLengths), count: block.count, path: file.path,
+                                              computeStarts: readsLines)
+            }
             if readsLines {
                 let lines = try column(.lines)
                 decoded.lines = format.tokenColumns

@@ -15,12 +15,19 @@ extension LogStore {
         }
     }
 
-    /// Visits the selected entries of parts and head in `LogEntry.precedes` order (or its
-    /// reverse), skipping parts and blocks by time, stream and token bloom filter.
-    public func scan(_ scan: LogScan, visit: (ScannedEntry) throws -> Bool) throws {
+    /// What one scan reads: candidate blocks and head streams, each with the rank of its
+    /// stream among the scan's streams in `Labels.sortKey` order (`labels[rank]`).
+    struct ScanPlan {
+        var blocks: [ScanMerger.BlockCandidate]
+        var heads: [(stream: LogStoreHead.Stream, rank: Int32)]
+        var labels: [Labels]
+    }
+
+    /// Picks the blocks and head streams `scan` may need: parts and blocks by time and
+    /// stream, blocks also by token bloom filter when the scan has required substrings.
+    func plan(_ scan: LogScan) -> ScanPlan {
         let start = scan.start.nanosecondsSinceEpoch
         let end = scan.end.nanosecondsSinceEpoch
-        guard start < end else { return }
         let snapshot = snapshot(scan.matchers, start: start, end: end)
         let needles = scan.requiredSubstrings.map(TokenHasher.interiorTokens(of:)).filter { !$0.isEmpty }
 
@@ -42,13 +49,11 @@ extension LogStore {
                 if streamKeys[key] == nil { streamKeys[key] = part.index.streams[block.stream] }
             }
         }
-        var headEntries: [(labels: Labels, key: String, entries: [LogEntry])] = []
+        var heads: [(stream: LogStoreHead.Stream, key: String)] = []
         for stream in snapshot.heads {
-            let entries = stream.entries(start: start, end: end)
-            guard !entries.isEmpty else { continue }
             let key = stream.labels.sortKey
             if streamKeys[key] == nil { streamKeys[key] = stream.labels }
-            headEntries.append((stream.labels, key, entries))
+            heads.append((stream, key))
         }
         blocksSkippedByTime.add(skippedTime, ordering: .relaxed)
         blocksSkippedByStream.add(skippedStream, ordering: .relaxed)
@@ -57,14 +62,55 @@ extension LogStore {
         let orderedKeys = streamKeys.keys.sorted()
         var rankOf: [String: Int32] = [:]
         for (rank, key) in orderedKeys.enumerated() { rankOf[key] = Int32(rank) }
-        let labels = orderedKeys.map { streamKeys[$0]! }
-        var merger = ScanMerger(
-            scan: scan, labels: labels,
+        return ScanPlan(
             blocks: candidates.map { .init(part: $0.part, block: $0.block,
                                            rank: rankOf[$0.part.sortKeys[$0.part.index.blocks[$0.block].stream]]!) },
-            heads: headEntries.map { .init(entries: $0.entries, rank: rankOf[$0.key]!) })
+            heads: heads.map { ($0.stream, rankOf[$0.key]!) },
+            labels: orderedKeys.map { streamKeys[$0]! })
+    }
+
+    /// Visits the selected entries of parts and head in `LogEntry.precedes` order (or its
+    /// reverse), skipping parts and blocks by time, stream and token bloom filter.
+    public func scan(_ scan: LogScan, visit: (ScannedEntry) throws -> Bool) throws {
+        let start = scan.start.nanosecondsSinceEpoch
+        let end = scan.end.nanosecondsSinceEpoch
+        guard start < end else { return }
+        let plan = plan(scan)
+        var merger = ScanMerger(
+            scan: scan, labels: plan.labels, blocks: plan.blocks,
+            heads: plan.heads.map { .init(entries: $0.stream.entries(start: start, end: end), rank: $0.rank) })
         defer { blocksScanned.add(merger.blocksDecoded, ordering: .relaxed) }
         try merger.run(visit)
+    }
+
+    /// Hands the selected entries as columns per block and per head chunk, in no order:
+    /// the blocks `scan` would read (no bloom filter: there are no line filters), decoded
+    /// on every core (see `ColumnScanner`) with only timestamps, line lengths when asked
+    /// and metadata for blocks holding one of the scan's `metadataNames`. Entries outside
+    /// `[start, end)` in blocks straddling the range are left out here. `visit` runs on
+    /// the calling thread only.
+    public func scanColumns(_ scan: LogScan, lineLengths: Bool, visit: (StreamColumns) throws -> Bool) throws {
+        let start = scan.start.nanosecondsSinceEpoch
+        let end = scan.end.nanosecondsSinceEpoch
+        guard start < end else { return }
+        var columnScan = scan
+        columnScan.requiredSubstrings = []
+        let plan = plan(columnScan)
+        let scanner = ColumnScanner(start: start, end: end, lineLengths: lineLengths,
+                                    metadataNames: scan.metadataNames, blocks: plan.blocks)
+        defer { blocksScanned.add(scanner.blocksDecoded, ordering: .relaxed) }
+        func hand(_ chunk: ColumnScanner.Chunk) throws -> Bool {
+            try visit(StreamColumns(stream: plan.labels[Int(chunk.rank)], streamID: Int(chunk.rank),
+                                    timestamps: chunk.timestamps, lineLengths: chunk.lineLengths, metadata: chunk.metadata))
+        }
+        for head in plan.heads {
+            for entries in head.stream.chunks + [head.stream.open] {
+                guard let chunk = ColumnScanner.chunk(of: entries, rank: head.rank, start: start, end: end,
+                                                      lineLengths: lineLengths, metadataNames: scan.metadataNames) else { continue }
+                guard try hand(chunk) else { return }
+            }
+        }
+        try scanner.run(hand)
     }
 
     /// Distinct stream label sets with entries in `[start, end)` matching every matcher,

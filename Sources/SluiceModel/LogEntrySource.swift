@@ -50,14 +50,79 @@ public struct ScannedEntry: Sendable {
     }
 }
 
+/// Some entries of one stream as columns, as `LogEntrySource.scanColumns` hands them: for
+/// queries that only count and measure, so storage hands a block's timestamps without
+/// building an entry per row.
+public struct StreamColumns: Sendable {
+    public var stream: Labels
+    /// Same meaning as `ScannedEntry.streamID`: equal ids, equal `stream` within one scan.
+    public var streamID: Int
+    /// The entries' timestamps, all in the scan's `[start, end)`, in no particular order.
+    public var timestamps: [Int64]
+    /// Line lengths in bytes, position for position with `timestamps`; empty unless the
+    /// scan asked for them.
+    public var lineLengths: [Int32]
+    /// Each entry's metadata, position for position, holding at least the scan's
+    /// `metadataNames`; may be empty only when no entry here carries one of those names
+    /// (any name when they are nil), and then the stream's labels settle every entry.
+    public var metadata: [Labels]
+
+    public init(stream: Labels, streamID: Int, timestamps: [Int64], lineLengths: [Int32] = [], metadata: [Labels] = []) {
+        self.stream = stream
+        self.streamID = streamID
+        self.timestamps = timestamps
+        self.lineLengths = lineLengths
+        self.metadata = metadata
+    }
+}
+
 /// Storage that log queries read: the log store, or an array in tests.
 public protocol LogEntrySource: Sendable {
     /// Calls `visit` for every entry the scan selects, in order; stops when `visit`
     /// returns false.
     func scan(_ scan: LogScan, visit: (ScannedEntry) throws -> Bool) throws
 
+    /// Hands the entries `scan` would select as columns per stream, in NO particular order
+    /// across or within calls (not by time, not one stream after another); stops when
+    /// `visit` returns false. `visit` is called on the calling thread, one call at a time.
+    /// Only entries with `start <= timestamp < end` are handed. `direction`, `needsLines`
+    /// and `requiredSubstrings` do not apply: this is for queries without line filters.
+    /// Line lengths are filled only when `lineLengths` is true.
+    func scanColumns(_ scan: LogScan, lineLengths: Bool, visit: (StreamColumns) throws -> Bool) throws
+
     /// The label sets of the streams with entries in `[start, end)` matching every matcher.
     func streams(matching matchers: [LabelMatcher], start: Timestamp, end: Timestamp) throws -> [Labels]
+}
+
+extension LogEntrySource {
+    /// Built on `scan`: each stream's entries gathered into chunks of up to 1024.
+    public func scanColumns(_ scan: LogScan, lineLengths: Bool, visit: (StreamColumns) throws -> Bool) throws {
+        var columnScan = scan
+        columnScan.needsLines = false
+        columnScan.requiredSubstrings = []
+        var pending: [Int: StreamColumns] = [:]
+        var stopped = false
+        try self.scan(columnScan) { scanned in
+            let id = scanned.streamID
+            var chunk = pending.removeValue(forKey: id)
+                ?? StreamColumns(stream: scanned.entry.stream, streamID: id, timestamps: [])
+            chunk.timestamps.append(scanned.entry.timestamp.nanosecondsSinceEpoch)
+            if lineLengths { chunk.lineLengths.append(Int32(clamping: scanned.lineLength)) }
+            let metadata = scanned.entry.metadata
+            if !chunk.metadata.isEmpty || !metadata.isEmpty {
+                if chunk.metadata.isEmpty { chunk.metadata = Array(repeating: Labels(), count: chunk.timestamps.count - 1) }
+                chunk.metadata.append(metadata)
+            }
+            guard chunk.timestamps.count >= 1024 else {
+                pending[id] = chunk
+                return true
+            }
+            stopped = try !visit(chunk)
+            return !stopped
+        }
+        guard !stopped else { return }
+        for id in pending.keys.sorted() where try !visit(pending[id]!) { return }
+    }
 }
 
 /// An in-memory source over an array: the reference for tests and small pushes.
