@@ -123,52 +123,108 @@ struct MetricEvaluator {
         var seen = 0
         let first = grid.first
         let step = grid.step
-        try source.scan(scan) { scanned in
-            seen += 1
-            if seen & 4095 == 0, isCancelled() { throw LogQLCancelled() }
-            let entry = scanned.entry
-            let timestamp = entry.timestamp.nanosecondsSinceEpoch
-            guard timestamp >= scanStart, timestamp < scanEnd else { return true }
-            let offset = timestamp - first
-            let from = offset <= 0 ? 0 : Int((offset - 1) / step + 1)
-            let reach = offset + range  // > 0: the entry is after first - range
-            let to = min(Int((reach - 1) / step + 1), stepCount)
-            guard from < to else { return true }  // in no window: step longer than range
 
-            var index: Int
-            var length = scanned.lineLength
-            let irrelevantMetadata = entry.metadata.isEmpty
-                || (metadataNames.map { names in !entry.metadata.contains { names.contains($0.name) } } ?? false)
-            if settlesPerStream, irrelevantMetadata {
-                let id = scanned.streamID
-                let cached: Int? = (id >= 0 && id < streamSeries.count) ? streamSeries[id] : streamSeriesOverflow[id]
-                if let cached, cached != Int.min {
-                    index = cached
-                } else {
-                    var streamOnly = PipelineEntry(stream: entry.stream, metadata: Labels(), line: [], timestamp: entry.timestamp)
-                    index = pipeline.passesLabelFilters(&streamOnly) ? try series(for: key(streamOnly)) : -1
-                    if id >= 0, id < 1 << 20 {
-                        if id >= streamSeries.count { streamSeries.append(contentsOf: repeatElement(Int.min, count: id + 1 - streamSeries.count)) }
-                        streamSeries[id] = index
+        /// The series of the entries of stream `id` whose labels settle per stream (-1:
+        /// filtered out), computed once per stream.
+        func streamSeriesIndex(_ id: Int, _ stream: Labels, _ timestamp: Timestamp) throws -> Int {
+            let cached: Int? = (id >= 0 && id < streamSeries.count) ? streamSeries[id] : streamSeriesOverflow[id]
+            if let cached, cached != Int.min { return cached }
+            var streamOnly = PipelineEntry(stream: stream, metadata: Labels(), line: [], timestamp: timestamp)
+            let index = pipeline.passesLabelFilters(&streamOnly) ? try series(for: key(streamOnly)) : -1
+            if id >= 0, id < 1 << 20 {
+                if id >= streamSeries.count { streamSeries.append(contentsOf: repeatElement(Int.min, count: id + 1 - streamSeries.count)) }
+                streamSeries[id] = index
+            } else {
+                streamSeriesOverflow[id] = index
+            }
+            return index
+        }
+
+        func isIrrelevant(_ metadata: Labels) -> Bool {
+            metadata.isEmpty || (metadataNames.map { names in !metadata.contains { names.contains($0.name) } } ?? false)
+        }
+
+        if !pipeline.needsLine {
+            // Label filters at most: an entry's series follows from its stream (or from its
+            // metadata where that holds a name that matters), so storage hands timestamps
+            // (and line lengths) per stream instead of entries, in any order: counts add up.
+            var nextCheck = 4096
+            try source.scanColumns(scan, lineLengths: needsBytes) { columns in
+                seen += columns.timestamps.count
+                if seen >= nextCheck {
+                    if isCancelled() { throw LogQLCancelled() }
+                    nextCheck = seen + 4096
+                }
+                var streamIndex: Int?
+                let hasMetadata = !columns.metadata.isEmpty
+                for position in columns.timestamps.indices {
+                    let timestamp = columns.timestamps[position]
+                    guard timestamp >= scanStart, timestamp < scanEnd else { continue }
+                    let offset = timestamp - first
+                    let from = offset <= 0 ? 0 : Int((offset - 1) / step + 1)
+                    let to = min(Int((offset + range - 1) / step + 1), stepCount)
+                    guard from < to else { continue }
+                    let index: Int
+                    if hasMetadata, !isIrrelevant(columns.metadata[position]) {
+                        var working = PipelineEntry(stream: columns.stream, metadata: columns.metadata[position], line: [],
+                                                    timestamp: Timestamp(nanosecondsSinceEpoch: timestamp))
+                        guard pipeline.run(&working) else { continue }
+                        index = try series(for: key(working))
                     } else {
-                        streamSeriesOverflow[id] = index
+                        if streamIndex == nil {
+                            streamIndex = try streamSeriesIndex(columns.streamID, columns.stream,
+                                                                Timestamp(nanosecondsSinceEpoch: timestamp))
+                        }
+                        index = streamIndex!
+                        guard index >= 0 else {
+                            if hasMetadata { continue }
+                            return true  // the whole chunk is filtered out
+                        }
+                    }
+                    let base = index * width
+                    counts[base + from] += 1
+                    counts[base + to] -= 1
+                    if needsBytes {
+                        let length = Int64(columns.lineLengths[position])
+                        bytes[base + from] += length
+                        bytes[base + to] -= length
                     }
                 }
-                guard index >= 0, pipeline.passesLineFilters(entry.line) else { return true }
-            } else {
-                var working = PipelineEntry(stream: entry.stream, metadata: entry.metadata, line: entry.line, timestamp: entry.timestamp)
-                guard pipeline.run(&working) else { return true }
-                index = try series(for: key(working))
-                if pipeline.hasLineFormat { length = working.line.count }
+                return true
             }
-            let base = index * width
-            counts[base + from] += 1
-            counts[base + to] -= 1
-            if needsBytes {
-                bytes[base + from] += Int64(length)
-                bytes[base + to] -= Int64(length)
+        } else {
+            try source.scan(scan) { scanned in
+                seen += 1
+                if seen & 4095 == 0, isCancelled() { throw LogQLCancelled() }
+                let entry = scanned.entry
+                let timestamp = entry.timestamp.nanosecondsSinceEpoch
+                guard timestamp >= scanStart, timestamp < scanEnd else { return true }
+                let offset = timestamp - first
+                let from = offset <= 0 ? 0 : Int((offset - 1) / step + 1)
+                let reach = offset + range  // > 0: the entry is after first - range
+                let to = min(Int((reach - 1) / step + 1), stepCount)
+                guard from < to else { return true }  // in no window: step longer than range
+
+                var index: Int
+                var length = scanned.lineLength
+                if settlesPerStream, isIrrelevant(entry.metadata) {
+                    index = try streamSeriesIndex(scanned.streamID, entry.stream, entry.timestamp)
+                    guard index >= 0, pipeline.passesLineFilters(entry.line) else { return true }
+                } else {
+                    var working = PipelineEntry(stream: entry.stream, metadata: entry.metadata, line: entry.line, timestamp: entry.timestamp)
+                    guard pipeline.run(&working) else { return true }
+                    index = try series(for: key(working))
+                    if pipeline.hasLineFormat { length = working.line.count }
+                }
+                let base = index * width
+                counts[base + from] += 1
+                counts[base + to] -= 1
+                if needsBytes {
+                    bytes[base + from] += Int64(length)
+                    bytes[base + to] -= Int64(length)
+                }
+                return true
             }
-            return true
         }
 
         // Loki's Duration.Seconds(): whole seconds plus the nanosecond remainder.

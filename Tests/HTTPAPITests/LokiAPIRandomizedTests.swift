@@ -46,9 +46,11 @@ import TestSupport
         }
         let queries = 250
         var cases: [Case] = []
-        for _ in 0..<queries {
-            let isMetric = corpus.chance(60)
-            let text = isMetric ? corpus.metricQuery() : corpus.logQuery()
+        // Then metric queries the store answers from columns (beyond those among the random
+        // ones), over blocks with and without metadata and over the head.
+        for number in 0..<(queries + queries / 5) {
+            let isMetric = number >= queries || corpus.chance(60)
+            let text = number >= queries ? corpus.countingMetricQuery() : isMetric ? corpus.metricQuery() : corpus.logQuery()
             let start = RandomCorpus.base + Int64.random(in: -60...300, using: &corpus.random) * 1_000_000_000
             let end = start + Int64.random(in: 0...400, using: &corpus.random) * 1_000_000_000
             let step = corpus.pick([5, 10, 15, 60, 7] as [Int64]) * 1_000_000_000

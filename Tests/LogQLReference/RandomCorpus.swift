@@ -100,6 +100,24 @@ public struct RandomCorpus {
         return "\(op)(\(query) [\(pick(["10s", "30s", "1m", "2m", "1500ms"]))])"
     }
 
+    /// A metric query storage can answer from timestamps (and line lengths): a selector
+    /// and label filters, on stream labels or metadata, no line filters or parsers.
+    public mutating func countingMetricQuery() -> String {
+        let op = pick(["count_over_time", "rate", "bytes_over_time", "bytes_rate"])
+        var query = selector()
+        for _ in 0..<Int.random(in: 0...2, using: &random) {
+            query += " " + pick([#"| host =~ "h.*" or app = "web""#, #"| app != "api""#, #"| level="warn""#, "| status >= 500",
+                                 #"| level_extracted=~"e.*""#, #"| status="404" or level="error""#, "| duration > 10ms"])
+        }
+        let inner = "\(op)(\(query) [\(pick(["10s", "30s", "1m", "2m", "1500ms"]))])"
+        switch Int.random(in: 0..<4, using: &random) {
+        case 0: return inner
+        case 1: return "sum by (level) (\(inner))"
+        case 2: return "\(pick(["sum", "max", "count"])) \(grouping()) (\(inner))"
+        default: return "sum(\(inner))"
+        }
+    }
+
     mutating func grouping() -> String {
         pick(["by (level)", "by (app, host)", "without (host)", "by ()", "without ()", "by (status)", "by (level_extracted)"])
     }

@@ -199,6 +199,64 @@ import Testing
         #expect(seen == 50)
     }
 
+    /// Counts how the engine reads: entry by entry (`scan`) or as columns.
+    final class ReadCountingSource: LogEntrySource {
+        let inner: ArrayLogSource
+        let entryScans = Mutex(0)
+        let columnScans = Mutex<[(scan: LogScan, lineLengths: Bool)]>([])
+        init(_ inner: ArrayLogSource) { self.inner = inner }
+        func scan(_ scan: LogScan, visit: (ScannedEntry) throws -> Bool) throws {
+            entryScans.withLock { $0 += 1 }
+            try inner.scan(scan, visit: visit)
+        }
+        func scanColumns(_ scan: LogScan, lineLengths: Bool, visit: (StreamColumns) throws -> Bool) throws {
+            columnScans.withLock { $0.append((scan, lineLengths)) }
+            try inner.scanColumns(scan, lineLengths: lineLengths, visit: visit)
+        }
+        func streams(matching matchers: [LabelMatcher], start: Timestamp, end: Timestamp) throws -> [Labels] { [] }
+    }
+
+    @Test func countingQueriesReadColumnsNotEntries() throws {
+        let web: Labels = ["app": "web"]
+        let source = ReadCountingSource(ArrayLogSource([
+            Self.entry(5, app, "hello"), Self.entry(20, app, "hi", ["status": "500"]),
+            Self.entry(30, web, "x", ["level": "debug"]), Self.entry(70, app, "later"),
+        ]))
+        let engine = LogQLEngine(source: source)
+        func points(_ query: String) throws -> [String: String] {
+            try matrix(engine, query, start: 0, end: 120, step: 60).mapValues { $0.map { "\($0.0):\($0.1)" }.joined(separator: " ") }
+        }
+        // Metadata splits series where it is kept, and labels entries the stream does not.
+        #expect(try points(#"count_over_time({app="api"}[1m])"#)
+            == [#"{app="api", level="info"}"#: "60:1.0 120:1.0", #"{app="api", level="info", status="500"}"#: "60:1.0"])
+        #expect(try points(#"sum by (level) (count_over_time({app=~".+"}[1m]))"#)
+            == [#"{level="info"}"#: "60:2.0 120:1.0", #"{level="debug"}"#: "60:1.0"])
+        #expect(try points(#"sum by (status) (bytes_over_time({app=~".+"} | status="500" [1m]))"#) == [#"{status="500"}"#: "60:2.0"])
+        #expect(try points(#"sum(rate({app="web"} | app="api" [1m]))"#).isEmpty)
+        #expect(source.entryScans.withLock { $0 } == 0)
+        #expect(source.columnScans.withLock { $0.map(\.lineLengths) } == [false, false, true, false])
+        // A line filter needs the lines: entry by entry.
+        #expect(try points(#"count_over_time({app="api"} |= "h" [1m])"#) == [#"{app="api", level="info"}"#: "60:1.0", #"{app="api", level="info", status="500"}"#: "60:1.0"])
+        #expect(source.entryScans.withLock { $0 } == 1)
+    }
+
+    @Test func columnReadingIsCancelledAndLimited() throws {
+        let many = (0..<10_000).map { Self.entry(Int64($0 % 500), ["app": "api", "host": "h\($0 % 50)"], "line \($0)", offset: Int64($0)) }
+        let engine = LogQLEngine(source: ReadCountingSource(ArrayLogSource(many)), limits: LogQLLimits(maxIntermediateCells: 40 * 102))
+        #expect(throws: LogQLCancelled.self) {
+            try engine.queryRange(#"sum(count_over_time({app="api"}[1m]))"#, start: Self.at(0), end: Self.at(500), stepNanoseconds: Self.second * 5,
+                                  limit: 10, direction: .forward, isCancelled: { true })
+        }
+        #expect(throws: LogQLLimitError.self) {
+            try engine.queryRange(#"sum by (host) (count_over_time({app="api"}[1m]))"#, start: Self.at(0), end: Self.at(500),
+                                  stepNanoseconds: Self.second * 5, limit: 10, direction: .forward)
+        }
+        let fewer = try engine.queryRange(#"sum by (host) (count_over_time({app="api", host=~"h[1-3]"}[1m]))"#, start: Self.at(0),
+                                          end: Self.at(500), stepNanoseconds: Self.second * 5, limit: 10, direction: .forward)
+        guard case .matrix(let series) = fewer else { Issue.record("not a matrix"); return }
+        #expect(series.count == 3)
+    }
+
     /// Records the scans the engine asks for.
     final class RecordingSource: LogEntrySource {
         let inner: ArrayLogSource

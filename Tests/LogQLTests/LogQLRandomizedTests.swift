@@ -25,6 +25,40 @@ struct SubstringSkippingSource: LogEntrySource {
     }
 }
 
+/// A source that hands columns as storage may: chunks split at random, entries and chunks
+/// in random order, so counting must not depend on order or chunking.
+struct ShuffledColumnsSource: LogEntrySource {
+    let inner: ArrayLogSource
+
+    func scan(_ scan: LogScan, visit: (ScannedEntry) throws -> Bool) throws {
+        try inner.scan(scan, visit: visit)
+    }
+
+    func scanColumns(_ scan: LogScan, lineLengths: Bool, visit: (StreamColumns) throws -> Bool) throws {
+        var random = SplitMix64(seed: UInt64(bitPattern: scan.start.nanosecondsSinceEpoch) ^ 0x5eed)
+        var chunks: [StreamColumns] = []
+        try inner.scanColumns(scan, lineLengths: lineLengths) { columns in
+            var order = Array(columns.timestamps.indices)
+            order.shuffle(using: &random)
+            while !order.isEmpty {
+                let taken = order.prefix(Int.random(in: 1...order.count, using: &random))
+                order.removeFirst(taken.count)
+                chunks.append(StreamColumns(stream: columns.stream, streamID: columns.streamID,
+                                            timestamps: taken.map { columns.timestamps[$0] },
+                                            lineLengths: lineLengths ? taken.map { columns.lineLengths[$0] } : [],
+                                            metadata: columns.metadata.isEmpty ? [] : taken.map { columns.metadata[$0] }))
+            }
+            return true
+        }
+        chunks.shuffle(using: &random)
+        for chunk in chunks where try !visit(chunk) { return }
+    }
+
+    func streams(matching matchers: [LabelMatcher], start: Timestamp, end: Timestamp) throws -> [Labels] {
+        try inner.streams(matching: matchers, start: start, end: end)
+    }
+}
+
 /// The engine against the brute-force reference on random data and random queries.
 /// ArrayLogSource ignores `requiredSubstrings` (it hands back non-matching lines, so the
 /// engine must filter again); SubstringSkippingSource applies them.
@@ -34,13 +68,15 @@ struct SubstringSkippingSource: LogEntrySource {
         let entries = corpus.entries(count: 160)
         let reference = ReferenceEvaluator(entries: entries)
         let array = ArrayLogSource(entries)
-        let engines = [LogQLEngine(source: array), LogQLEngine(source: SubstringSkippingSource(inner: array))]
+        let engines = [LogQLEngine(source: array), LogQLEngine(source: SubstringSkippingSource(inner: array)),
+                       LogQLEngine(source: ShuffledColumnsSource(inner: array))]
         var differences = 0
         var errors = 0
         var nonEmpty = 0
-        for _ in 0..<queries {
-            let isMetric = corpus.chance(60)
-            let text = isMetric ? corpus.metricQuery() : corpus.logQuery()
+        // Then queries that read columns, beyond those among the random ones.
+        for number in 0..<(queries + queries / 5) {
+            let isMetric = number >= queries || corpus.chance(60)
+            let text = number >= queries ? corpus.countingMetricQuery() : isMetric ? corpus.metricQuery() : corpus.logQuery()
             let start: Int64 = RandomCorpus.base + Int64.random(in: -60...300, using: &corpus.random) * 1_000_000_000
             let end: Int64 = start + Int64.random(in: 0...400, using: &corpus.random) * 1_000_000_000
             let step: Int64 = corpus.pick([5, 10, 15, 60, 7] as [Int64]) * 1_000_000_000
