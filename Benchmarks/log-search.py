@@ -19,7 +19,8 @@
    number of lines.
 
 Needs release builds:  swift build -c release --product sluice --static-swift-stdlib
-Usage: Benchmarks/log-search.py [RAW_GIB=5] [RUNS=3] [WORK_DIR]   (INGEST_RUNS=n overrides RUNS for step 2)
+Usage: Benchmarks/log-search.py [RAW_GIB=5] [RUNS=3] [WORK_DIR]   (INGEST_RUNS=n overrides RUNS for step 2;
+       QUERIES_ONLY=1 reruns steps 3 and 4 over the store a previous run left in WORK_DIR)
 """
 import json
 import os
@@ -164,7 +165,8 @@ def timed(function):
 def main():
     assert SLUICE.exists(), f"{SLUICE} missing; build it first (see the docstring)"
     work.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(work / "data", ignore_errors=True)  # a rerun starts from an empty appliance
+    if os.environ.get("QUERIES_ONLY") != "1":
+        shutil.rmtree(work / "data", ignore_errors=True)  # a rerun starts from an empty appliance
     raw_path = work / "raw.log"
     print(f"work dir {work}; {os.cpu_count()} cores; {raw_gib} GiB; runs {runs}")
     # The data is deterministic: a rerun in the same folder reuses it.
@@ -177,29 +179,37 @@ def main():
         described.write_text(json.dumps({"gib": raw_gib, "lines_and_bytes": [lines, raw_bytes]}))
         print(f"generated {lines} lines, {raw_bytes / (1 << 30):.2f} GiB of lines in {seconds:.0f} s")
 
-    no_pipelines = work / "no-pipelines.yml"
-    no_pipelines.write_text("pipelines: []\n")
-    appliance = Appliance(no_pipelines)
-    seconds, _ = timed(lambda: subprocess.run(
-        ["kcat", "-b", appliance.kafka, "-P", "-t", "logs", "-K", "\t", "-z", "zstd", "-X", "linger.ms=20",
-         "-X", "batch.num.messages=100000", "-X", "queue.buffering.max.messages=1000000", "-l", str(raw_path)], check=True))
-    appliance.stop()
-    print(f"produced into the commit log in {seconds:.0f} s")
-
-    rates = []
-    for run in range(int(os.environ.get("INGEST_RUNS", runs))):
-        shutil.rmtree(work / "data" / "store", ignore_errors=True)
-        subprocess.run(["sync"])
-        appliance = Appliance()
-        while appliance.metric("sluice_store_entries_indexed_total") < lines:
-            time.sleep(0.2)
-        elapsed = time.monotonic() - appliance.started
-        rss = appliance.peak_rss_mib()
+    queries_only = os.environ.get("QUERIES_ONLY") == "1"
+    if queries_only:
+        # Rerun only the queries (and grep) over the store a previous run left in WORK_DIR.
+        assert (work / "data" / "store").exists(), "QUERIES_ONLY=1 needs a previous run's store in WORK_DIR"
+        print("queries only: reusing the store in", work / "data")
+    else:
+        no_pipelines = work / "no-pipelines.yml"
+        no_pipelines.write_text("pipelines: []\n")
+        appliance = Appliance(no_pipelines)
+        seconds, _ = timed(lambda: subprocess.run(
+            ["kcat", "-b", appliance.kafka, "-P", "-t", "logs", "-K", "\t", "-z", "zstd", "-X", "linger.ms=20",
+             "-X", "batch.num.messages=100000", "-X", "queue.buffering.max.messages=1000000", "-l", str(raw_path)], check=True))
         appliance.stop()
-        rates.append(lines / elapsed)
-        print(f"ingest run {run + 1}: {lines / elapsed:,.0f} events/s ({elapsed:.1f} s), peak RSS {rss:,.0f} MiB")
+        print(f"produced into the commit log in {seconds:.0f} s")
+
+        rates = []
+        for run in range(int(os.environ.get("INGEST_RUNS", runs))):
+            shutil.rmtree(work / "data" / "store", ignore_errors=True)
+            subprocess.run(["sync"])
+            appliance = Appliance()
+            while appliance.metric("sluice_store_entries_indexed_total") < lines:
+                time.sleep(0.2)
+            elapsed = time.monotonic() - appliance.started
+            rss = appliance.peak_rss_mib()
+            appliance.stop()
+            rates.append(lines / elapsed)
+            print(f"ingest run {run + 1}: {lines / elapsed:,.0f} events/s ({elapsed:.1f} s), peak RSS {rss:,.0f} MiB")
     store_bytes = sum(f.stat().st_size for f in (work / "data" / "store").rglob("*") if f.is_file())
-    print(f"ingest median {statistics.median(rates):,.0f} events/s; store {store_bytes / (1 << 20):,.0f} MiB "
+    if not queries_only:
+        print(f"ingest median {statistics.median(rates):,.0f} events/s")
+    print(f"store {store_bytes / (1 << 20):,.0f} MiB "
           f"= 1/{raw_bytes / store_bytes:.2f} of the raw lines")
 
     subprocess.run(["sync"])
