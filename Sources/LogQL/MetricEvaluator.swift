@@ -10,6 +10,57 @@ struct StepGrid {
     func time(_ index: Int) -> Int64 { first + step * Int64(index) }
 }
 
+/// The steps `from ..< to` whose windows `(t - range, t]` hold an entry `offset` after the
+/// first step (none when `from >= to`): `from = ceil(offset / step)` (0 from offset 0
+/// down), `to = min(ceil((offset + range) / step), count)`. It remembers the offsets that
+/// share the last answer: a block's entries come mostly in time order, so most of them
+/// skip the two divisions.
+struct StepWindows {
+    let step: Int64
+    let range: Int64
+    let count: Int
+    /// The last answer holds for `low < offset <= high`.
+    private var low = Int64.max
+    private var high = Int64.min
+    private var from = 0
+    private var to = 0
+
+    init(step: Int64, range: Int64, count: Int) {
+        self.step = step
+        self.range = range
+        self.count = count
+    }
+
+    /// - Parameter offset: an entry's time minus the first step's, in the scan's range
+    ///   (`-range < offset <= last - first`).
+    @inline(__always)
+    mutating func steps(_ offset: Int64) -> (from: Int, to: Int) {
+        if offset > low && offset <= high { return (from, to) }
+        compute(offset)
+        return (from, to)
+    }
+
+    private mutating func compute(_ offset: Int64) {
+        let fromLow: Int64, fromHigh: Int64
+        if offset <= 0 {
+            (from, fromLow, fromHigh) = (0, .min, 0)
+        } else {
+            let steps = (offset - 1) / step + 1
+            (from, fromLow, fromHigh) = (Int(steps), (steps - 1) * step, steps * step)
+        }
+        let reach = offset + range  // > 0: the entry is after first - range
+        let steps = (reach - 1) / step + 1
+        let toLow: Int64, toHigh: Int64
+        if steps >= Int64(count) {
+            (to, toLow, toHigh) = (count, Int64(count - 1) * step - range, .max)
+        } else {
+            (to, toLow, toHigh) = (Int(steps), (steps - 1) * step - range, steps * step - range)
+        }
+        low = max(fromLow, toLow)
+        high = min(fromHigh, toHigh)
+    }
+}
+
 /// One series while evaluating: a value or nothing at each step.
 struct MetricSeries {
     var labels: Labels
@@ -149,45 +200,83 @@ struct MetricEvaluator {
             // metadata where that holds a name that matters), so storage hands timestamps
             // (and line lengths) per stream instead of entries, in any order: counts add up.
             var nextCheck = 4096
+            var windows = StepWindows(step: step, range: range, count: stepCount)
             try source.scanColumns(scan, lineLengths: needsBytes) { columns in
                 seen += columns.timestamps.count
                 if seen >= nextCheck {
                     if isCancelled() { throw LogQLCancelled() }
                     nextCheck = seen + 4096
                 }
-                var streamIndex: Int?
-                let hasMetadata = !columns.metadata.isEmpty
-                for position in columns.timestamps.indices {
-                    let timestamp = columns.timestamps[position]
-                    guard timestamp >= scanStart, timestamp < scanEnd else { continue }
-                    let offset = timestamp - first
-                    let from = offset <= 0 ? 0 : Int((offset - 1) / step + 1)
-                    let to = min(Int((offset + range - 1) / step + 1), stepCount)
-                    guard from < to else { continue }
-                    let index: Int
-                    if hasMetadata, !isIrrelevant(columns.metadata[position]) {
-                        var working = PipelineEntry(stream: columns.stream, metadata: columns.metadata[position], line: [],
-                                                    timestamp: Timestamp(nanosecondsSinceEpoch: timestamp))
-                        guard pipeline.run(&working) else { continue }
-                        index = try series(for: key(working))
-                    } else {
-                        if streamIndex == nil {
-                            streamIndex = try streamSeriesIndex(columns.streamID, columns.stream,
-                                                                Timestamp(nanosecondsSinceEpoch: timestamp))
+                let times = columns.timestamps
+                precondition(!needsBytes || columns.lineLengths.count == times.count, "scanColumns: a line length per timestamp")
+                guard columns.metadata.isEmpty else {
+                    // Entries with metadata that matters go through the label filters one by one.
+                    var streamIndex: Int?
+                    for position in times.indices {
+                        let timestamp = times[position]
+                        guard timestamp >= scanStart, timestamp < scanEnd else { continue }
+                        let (from, to) = windows.steps(timestamp - first)
+                        guard from < to else { continue }
+                        let index: Int
+                        if isIrrelevant(columns.metadata[position]) {
+                            if streamIndex == nil {
+                                streamIndex = try streamSeriesIndex(columns.streamID, columns.stream,
+                                                                    Timestamp(nanosecondsSinceEpoch: timestamp))
+                            }
+                            index = streamIndex!
+                            guard index >= 0 else { continue }
+                        } else {
+                            var working = PipelineEntry(stream: columns.stream, metadata: columns.metadata[position], line: [],
+                                                        timestamp: Timestamp(nanosecondsSinceEpoch: timestamp))
+                            guard pipeline.run(&working) else { continue }
+                            index = try series(for: key(working))
                         }
-                        index = streamIndex!
-                        guard index >= 0 else {
-                            if hasMetadata { continue }
-                            return true  // the whole chunk is filtered out
+                        let base = index * width
+                        counts[base + from] += 1
+                        counts[base + to] -= 1
+                        if needsBytes {
+                            let length = Int64(columns.lineLengths[position])
+                            bytes[base + from] += length
+                            bytes[base + to] -= length
                         }
                     }
-                    let base = index * width
-                    counts[base + from] += 1
-                    counts[base + to] -= 1
-                    if needsBytes {
-                        let length = Int64(columns.lineLengths[position])
-                        bytes[base + from] += length
-                        bytes[base + to] -= length
+                    return true
+                }
+                // Every entry goes to the stream's series, made (as on the per-entry path)
+                // only once an entry lands in a window.
+                var landing = 0
+                while landing < times.count {
+                    let timestamp = times[landing]
+                    if timestamp >= scanStart, timestamp < scanEnd {
+                        let (from, to) = windows.steps(timestamp - first)
+                        if from < to { break }
+                    }
+                    landing += 1
+                }
+                guard landing < times.count else { return true }
+                let index = try streamSeriesIndex(columns.streamID, columns.stream, Timestamp(nanosecondsSinceEpoch: times[landing]))
+                guard index >= 0 else { return true }
+                let base = index * width
+                let lengths = columns.lineLengths
+                counts.withUnsafeMutableBufferPointer { counts in
+                    bytes.withUnsafeMutableBufferPointer { bytes in
+                        times.withUnsafeBufferPointer { times in
+                            lengths.withUnsafeBufferPointer { lengths in
+                                for position in landing..<times.count {
+                                    let timestamp = times[position]
+                                    guard timestamp >= scanStart, timestamp < scanEnd else { continue }
+                                    let (from, to) = windows.steps(timestamp - first)
+                                    guard from < to else { continue }
+                                    counts[base + from] += 1
+                                    counts[base + to] -= 1
+                                    if needsBytes {
+                                        let length = Int64(lengths[position])
+                                        bytes[base + from] += length
+                                        bytes[base + to] -= length
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
                 return true

@@ -1,6 +1,7 @@
 import Synchronization
 import SluiceModel
 import Testing
+import TestSupport
 @testable import LogQL
 
 /// Hand-computed expectations on small data.
@@ -238,6 +239,28 @@ import Testing
         // A line filter needs the lines: entry by entry.
         #expect(try points(#"count_over_time({app="api"} |= "h" [1m])"#) == [#"{app="api", level="info"}"#: "60:1.0", #"{app="api", level="info", status="500"}"#: "60:1.0"])
         #expect(source.entryScans.withLock { $0 } == 1)
+    }
+
+    @Test func stepWindowsAreTheDivisions() {
+        var random = SplitMix64(seed: 7)
+        for _ in 0..<300 {
+            let step = Int64.random(in: 1...1_000, using: &random)
+            let range = Int64.random(in: 1...20_000, using: &random)
+            let count = Int.random(in: 1...50, using: &random)
+            var windows = StepWindows(step: step, range: range, count: count)
+            let highest = Int64(count - 1) * step
+            var offset = Int64.random(in: (1 - range)...highest, using: &random)
+            for _ in 0..<200 {
+                // Mostly small steps forward (a block in time order), sometimes anywhere.
+                offset = Int.random(in: 0..<10, using: &random) == 0 ? Int64.random(in: (1 - range)...highest, using: &random)
+                    : min(highest, offset + Int64.random(in: 0...(step / 3 + 1), using: &random))
+                let from = offset <= 0 ? 0 : Int((offset - 1) / step + 1)
+                let to = min(Int((offset + range - 1) / step + 1), count)
+                let cached = windows.steps(offset)
+                #expect(cached.from == from && cached.to == to, "offset \(offset) step \(step) range \(range) count \(count)")
+                if cached.from != from || cached.to != to { return }
+            }
+        }
     }
 
     @Test func columnReadingIsCancelledAndLimited() throws {
