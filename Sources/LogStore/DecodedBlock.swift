@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CommitLog
 import KafkaWire
 import SluiceModel
@@ -26,6 +29,9 @@ final class DecodedBlock {
     let lines: [UInt8]
     /// One label set per entry; empty when metadata was not read.
     let metadata: [Labels]
+    /// Per entry, whether its line lacks one of the scan's required substrings (its
+    /// metadata was then not built); empty when nothing was excluded.
+    let excluded: [Bool]
 
     private init(count: Int, columns: Columns) {
         self.count = count
@@ -34,6 +40,7 @@ final class DecodedBlock {
         topics = columns.topics
         lines = columns.lines
         metadata = columns.metadata
+        excluded = columns.excluded
     }
 
     deinit {
@@ -52,6 +59,7 @@ final class DecodedBlock {
         var topics: [String] = []
         var lines: [UInt8] = []
         var metadata: [Labels] = []
+        var excluded: [Bool] = []
 
         init(count: Int, withStarts: Bool) {
             rows = .allocate(capacity: count)
@@ -68,12 +76,17 @@ final class DecodedBlock {
     /// Reads and decodes `block` from `file`. Lines are read only when `needsLines`;
     /// metadata only when `metadataNames` is nil (all) or names one the block holds
     /// (`partMetadataNames` resolves the block's name indexes).
+    /// With `requiredSubstrings` (and lines read), entries whose line lacks one are marked
+    /// in `excluded` and their metadata is not built: a `|=` needle reads a few lines of
+    /// each candidate block, and building every entry's metadata cost more than the rest.
     static func read(_ block: BlockInfo, from file: FileHandle, needsLines: Bool, metadataNames: Set<String>?,
-                     format: PartFormat, partMetadataNames: [String], codec: ZstdColumnCodec) throws -> DecodedBlock {
+                     format: PartFormat, partMetadataNames: [String], codec: ZstdColumnCodec,
+                     requiredSubstrings: [[UInt8]] = []) throws -> DecodedBlock {
         var columns = Columns(count: block.count, withStarts: needsLines || format.metadataReferencesLines)
         do {
             try decode(block, from: file, needsLines: needsLines, metadataNames: metadataNames, format: format,
-                       partMetadataNames: partMetadataNames, codec: codec, into: &columns)
+                       partMetadataNames: partMetadataNames, codec: codec,
+                       requiredSubstrings: needsLines ? requiredSubstrings.filter { !$0.isEmpty } : [], into: &columns)
         } catch {
             columns.free()
             throw error
@@ -105,7 +118,8 @@ final class DecodedBlock {
     ///     metadata are read.
     private static func decode(_ block: BlockInfo, from file: FileHandle, needsLines: Bool, metadataNames: Set<String>?,
                                format: PartFormat, partMetadataNames: [String], codec: ZstdColumnCodec,
-                               origins: Bool = true, lineLengths: Bool = true, into decoded: inout Columns) throws {
+                               origins: Bool = true, lineLengths: Bool = true, requiredSubstrings: [[UInt8]] = [],
+                               into decoded: inout Columns) throws {
         let wantsMetadata = block[.metadata].rawLength > 0 && (metadataNames.map { names in
             block.metadataNames.contains { names.contains(partMetadataNames[$0]) }
         } ?? true)
@@ -149,6 +163,9 @@ final class DecodedBlock {
                     throw LogStoreError.corrupt(path: file.path, reason: "block at \(block.offset): line bytes disagree with lengths")
                 }
             }
+            if readsLines, !requiredSubstrings.isEmpty {
+                decoded.excludeLinesLacking(requiredSubstrings, count: block.count)
+            }
             if wantsMetadata {
                 try decoded.decodeMetadata(try column(.metadata), count: block.count, names: metadataNames,
                                            format: format, path: file.path)
@@ -158,6 +175,33 @@ final class DecodedBlock {
 }
 
 extension DecodedBlock.Columns {
+    /// Marks the entries whose line lacks one of `needles` (non-empty) in `excluded`.
+    fileprivate mutating func excludeLinesLacking(_ needles: [[UInt8]], count: Int) {
+        var excluded = [Bool](repeating: false, count: count)
+        lines.withUnsafeBufferPointer { lines in
+            for entry in 0..<count {
+                let line = UnsafeBufferPointer(rebasing: lines[lineStarts[entry]..<lineStarts[entry + 1]])
+                excluded[entry] = !needles.allSatisfy { needle in
+                    needle.withUnsafeBufferPointer { Self.contains(line, $0) }
+                }
+            }
+        }
+        self.excluded = excluded
+    }
+
+    /// Whether `needle` (non-empty) occurs in `line`: memchr for its first byte, memcmp for the rest.
+    static func contains(_ line: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard needle.count <= line.count, let base = line.baseAddress else { return false }
+        var position = 0
+        while position + needle.count <= line.count {
+            guard let hit = memchr(base + position, Int32(needle[0]), line.count - needle.count + 1 - position) else { return false }
+            let start = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if memcmp(base + start, needle.baseAddress!, needle.count) == 0 { return true }
+            position = start + 1
+        }
+        return false
+    }
+
 
     fileprivate mutating func decodeTimestamps(_ raw: [UInt8], block: BlockInfo, scaled: Bool, path: String) throws {
         try raw.withUnsafeBytes { raw in
@@ -223,10 +267,12 @@ extension DecodedBlock.Columns {
             }
             metadata.reserveCapacity(count)
             var tokenStarts: [Int] = []
+            let excluded = self.excluded
             for entry in 0..<count {
                 var labels = Labels()
                 let pairs = try reader.count(limit: nameCount)
                 var tokensOfEntry = -1
+                let builds = excluded.isEmpty || !excluded[entry]
                 for _ in 0..<pairs {
                     let name = try reader.count(limit: max(0, nameCount - 1))
                     let lineStart = referencesLines ? lineStarts[entry] : 0
@@ -236,7 +282,7 @@ extension DecodedBlock.Columns {
                         guard start >= 0, length >= 0, start + length <= lineLength else {
                             throw reader.corrupt("metadata reference past its line")
                         }
-                        guard keep[name] else { return "" }
+                        guard keep[name], builds else { return "" }
                         return lines.withUnsafeBufferPointer {
                             String(decoding: UnsafeBufferPointer(rebasing: $0[(lineStart + start)..<(lineStart + start + length)]), as: UTF8.self)
                         }
@@ -250,6 +296,11 @@ extension DecodedBlock.Columns {
                         case .bytes?:
                             text = try fromLine(try reader.count(), tag >> 2)
                         case .tokens?:
+                            guard keep[name], builds else {
+                                _ = try reader.count()
+                                text = ""
+                                break
+                            }
                             if tokensOfEntry != entry {
                                 lines.withUnsafeBufferPointer {
                                     TokenColumns.tokenStarts(of: UnsafeBufferPointer(rebasing: $0[lineStart..<(lineStart + lineLength)]),
@@ -275,7 +326,7 @@ extension DecodedBlock.Columns {
                         text = String(decoding: try reader.raw(try reader.count()), as: UTF8.self)
                     }
                     // Pairs were written in name order, so each set appends at the end.
-                    if keep[name] { labels[dictionary[name]] = text }
+                    if keep[name], builds { labels[dictionary[name]] = text }
                 }
                 metadata.append(labels)
             }

@@ -166,6 +166,8 @@ struct ScanMerger {
                     let position = cs[c].position
                     // Each branch calls `visit` itself: a shared `ScannedEntry` variable cost a copy.
                     if let rows = cs[c].rows {
+                      // Lines lacking a `|=` needle are not handed (`LogScan.requiredSubstrings`).
+                      if cs[c].decoded.unsafelyUnwrapped.excluded.isEmpty || !cs[c].decoded.unsafelyUnwrapped.excluded[position] {
                         let row = rows[position]
                         let length = Int(row.lineLength)
                         var line: [UInt8] = []
@@ -182,6 +184,7 @@ struct ScanMerger {
                             entry: LogEntry(timestamp: Timestamp(nanosecondsSinceEpoch: row.time), stream: cs[c].labels,
                                             line: line, metadata: metadata, origin: origin),
                             lineLength: length, streamID: Int(cs[c].rank))) else { return }
+                      }
                     } else {
                         var entry = cs[c].entries[position]
                         let length = entry.line.count
@@ -211,7 +214,8 @@ struct ScanMerger {
         let decoded = try DecodedBlock.read(part.index.blocks[cursor.block], from: part.file,
                                             needsLines: scan.needsLines, metadataNames: scan.metadataNames,
                                             format: part.index.format,
-                                            partMetadataNames: part.index.metadataNames, codec: codec)
+                                            partMetadataNames: part.index.metadataNames, codec: codec,
+                                            requiredSubstrings: scan.requiredSubstrings)
         let rows = UnsafeBufferPointer(decoded.rows)
         let low = Self.lowerBound(rows, scan.start.nanosecondsSinceEpoch)
         let high = Self.lowerBound(rows, scan.end.nanosecondsSinceEpoch)

@@ -8,8 +8,9 @@ public struct LogScan: Sendable {
     public var end: Timestamp
     public var direction: Direction
     /// Byte strings every returned line must contain (from `|=` filters). Storage may use
-    /// them to skip blocks whose token index rules them out; it may also return entries
-    /// that do not contain them: the query applies its filters again.
+    /// them to skip blocks whose token index rules them out and entries whose line lacks
+    /// one; it may also return entries that do not contain them: the query applies its
+    /// filters again.
     public var requiredSubstrings: [[UInt8]]
     /// Whether the visitor reads `line`. Metric queries without line filters or parsers
     /// only count and measure, so storage can skip decompressing line bytes; it must

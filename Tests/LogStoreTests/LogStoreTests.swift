@@ -125,6 +125,25 @@ import Glibc
         #expect(store.committedOffsets() == [tp0: 2])
     }
 
+    /// A part's lines lacking a required substring are not handed, and the lines that are
+    /// keep their metadata.
+    @Test func requiredSubstringsLeaveOutPartLinesLackingThem() throws {
+        let directory = TemporaryDirectory()
+        let store = try LogStore(configuration: .testing(directory.path), now: TestClock().function)
+        let entries: [LogEntry] = (0..<200).map { (number: Int) -> LogEntry in
+            let isOrder = number % 50 == 7
+            let line = isOrder ? "order id=\(number) found" : "other line \(number)"
+            let metadata: Labels = ["id": "\(number)", "kind": isOrder ? "order" : "other"]
+            return entry(Int64(number), web, line, metadata: metadata, offset: Int64(number))
+        }
+        try store.append(entries, through: [:])
+        try store.flush()
+        var scan = everything()
+        scan.requiredSubstrings = [Array("id=".utf8), Array("found".utf8)]
+        let handed = try collect(store, scan).map(\.entry)
+        #expect(handed == entries.filter { $0.metadata["kind"] == "order" })
+    }
+
     @Test func tornPartAndLeftoverTemporaryFile() throws {
         let directory = TemporaryDirectory()
         let clock = TestClock()
