@@ -5,6 +5,8 @@ import PackageDescription
 //   appliance: C system libraries → Compression → KafkaWire → CommitLog → Broker → sluice
 //   logs:      SluiceModel → Pipeline, LogQL, LogStore (→ Compression, CommitLog) → Processors (→ Broker)
 //              → HTTPAPI (Hummingbird) → sluice
+//   metrics:   SluiceModel → PromQL → Alerting (Yams); MetricStore (→ Compression, CommitLog)
+//              → Processors → HTTPAPI → sluice
 //   agent:     SluiceModel → AgentInputs (CSystemd) + KafkaClient (CRdKafka) → Agent → sluice-agent
 // ARCHITECTURE.md draws the same map.
 let package = Package(
@@ -70,15 +72,26 @@ let package = Package(
         .target(name: "LogQL", dependencies: ["SluiceModel"]),
         // The indexed log store: time-partitioned compressed parts, per-block index.
         .target(name: "LogStore", dependencies: ["SluiceModel", "Compression", "CommitLog", "KafkaWire", "CZstd"]),
+        // The metric store: series index, Gorilla chunks (delta-of-delta, XOR), blocks on disk.
+        .target(name: "MetricStore", dependencies: ["SluiceModel", "Compression", "CommitLog", "CZstd"]),
+        // The PromQL subset: parser with positioned errors, evaluation over a MetricSampleSource.
+        .target(name: "PromQL", dependencies: ["SluiceModel"]),
+        // Alert rules (Prometheus's rule-file format), their state machine, templates,
+        // notifiers (webhook v4, Alertmanager v2), and replay's event-time evaluation.
+        .target(name: "Alerting", dependencies: [
+            "SluiceModel", "PromQL",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Processors running inside `sluice serve`: consume topics, run pipelines, index.
         .target(name: "Processors", dependencies: [
-            "Pipeline", "LogStore", "Broker", "CommitLog", "KafkaWire", "Compression", "SluiceModel",
+            "MetricStore", "Pipeline", "LogStore", "Broker", "CommitLog", "KafkaWire", "Compression", "SluiceModel",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The HTTP API (Loki's log API, export, health, metrics) on Hummingbird.
         .target(name: "HTTPAPI", dependencies: [
-            "LogQL", "LogStore", "Processors", "Pipeline", "Compression", "SluiceModel",
+            "LogQL", "LogStore", "MetricStore", "PromQL", "Alerting", "Processors", "Pipeline", "Compression", "SluiceModel",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -86,7 +99,7 @@ let package = Package(
 
         // MARK: Executables (composition roots only)
         .executableTarget(name: "sluice", dependencies: [
-            "SluiceModel", "Broker", "Pipeline", "LogQL", "LogStore", "Processors", "HTTPAPI", "CJemalloc",
+            "SluiceModel", "Broker", "Pipeline", "LogQL", "LogStore", "MetricStore", "PromQL", "Alerting", "Processors", "HTTPAPI", "CJemalloc",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
@@ -123,11 +136,14 @@ let package = Package(
         .target(name: "LogQLReference", dependencies: ["LogQL", "SluiceModel", "TestSupport"], path: "Tests/LogQLReference"),
         .testTarget(name: "LogQLTests", dependencies: ["LogQL", "LogQLReference", "SluiceModel", "TestSupport"]),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "SluiceModel", "TestSupport"]),
+        .testTarget(name: "MetricStoreTests", dependencies: ["MetricStore", "SluiceModel", "TestSupport"]),
+        .testTarget(name: "PromQLTests", dependencies: ["PromQL", "SluiceModel", "TestSupport"]),
+        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "PromQL", "SluiceModel", "TestSupport"]),
         .testTarget(name: "ProcessorsTests", dependencies: [
-            "Processors", "Pipeline", "LogStore", "Broker", "SluiceModel", "TestSupport",
+            "MetricStore", "Processors", "Pipeline", "LogStore", "Broker", "SluiceModel", "TestSupport",
         ]),
         .testTarget(name: "HTTPAPITests", dependencies: [
-            "HTTPAPI", "LogQL", "LogQLReference", "LogStore", "Processors", "Pipeline", "Broker", "CommitLog", "SluiceModel", "TestSupport",
+            "HTTPAPI", "LogQL", "LogQLReference", "LogStore", "MetricStore", "PromQL", "Alerting", "Processors", "Pipeline", "Broker", "CommitLog", "SluiceModel", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "AgentInputs", "KafkaClient", "SluiceModel", "TestSupport"]),

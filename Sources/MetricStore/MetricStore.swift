@@ -1,0 +1,1 @@
+// The metric store: series index and Gorilla-compressed chunks (see MetricStore.swift).

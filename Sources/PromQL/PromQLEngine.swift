@@ -1,0 +1,1 @@
+// The PromQL subset (see PromQLEngine.swift).
