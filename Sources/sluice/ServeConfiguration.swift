@@ -61,16 +61,51 @@ struct ServeConfiguration: Decodable {
         }
     }
 
+    struct Metrics: Decodable {
+        var dir: String?
+        var retention: String?
+        var max_head_age: String?
+        var compression_level: Int?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case dir, retention, max_head_age, compression_level
+        }
+    }
+
+    struct Alerting: Decodable {
+        struct Receiver: Decodable {
+            var url: String
+            var name: String?
+            var timeout: String?
+        }
+
+        var rule_files: [String]?
+        var evaluation_interval: String?
+        var external_url: String?
+        var webhooks: [Receiver]?
+        var alertmanagers: [Receiver]?
+        var retry_initial_backoff: String?
+        var retry_max_backoff: String?
+        var give_up_after: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case rule_files, evaluation_interval, external_url, webhooks, alertmanagers
+            case retry_initial_backoff, retry_max_backoff, give_up_after
+        }
+    }
+
     var data_dir: String?
     var kafka: Kafka?
     var log: Log?
     var http: HTTP?
     var store: Store?
+    var metrics: Metrics?
+    var alerting: Alerting?
     /// Checked by the pipeline types themselves (they refuse unknown keys with their path).
     var pipelines: [PipelineConfig]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case data_dir, kafka, log, http, store, pipelines
+        case data_dir, kafka, log, http, store, metrics, alerting, pipelines
     }
 
     /// The keys allowed at each level, from the decoded types themselves.
@@ -80,6 +115,9 @@ struct ServeConfiguration: Decodable {
         "log": Log.CodingKeys.allCases.map(\.rawValue),
         "http": HTTP.CodingKeys.allCases.map(\.rawValue),
         "store": Store.CodingKeys.allCases.map(\.rawValue),
+        "metrics": Metrics.CodingKeys.allCases.map(\.rawValue),
+        "alerting": Alerting.CodingKeys.allCases.map(\.rawValue),
+        "alerting.receiver": ["url", "name", "timeout"],
     ]
 
     /// Reads and checks the file.
@@ -98,16 +136,22 @@ struct ServeConfiguration: Decodable {
         }
     }
 
-    private static func checkKeys(_ node: Node, path: String, file: String) throws {
+    private static func checkKeys(_ node: Node, path: String, file: String, shownAs: String? = nil) throws {
+        let shown = shownAs ?? path
         guard let mapping = node.mapping else {
-            throw ConfigurationError("\(file): \(path.isEmpty ? "the document" : path) must be a mapping")
+            throw ConfigurationError("\(file): \(shown.isEmpty ? "the document" : shown) must be a mapping")
         }
         for (key, value) in mapping {
             guard let name = key.string, knownKeys[path]?.contains(name) == true else {
                 let known = knownKeys[path]?.joined(separator: ", ") ?? ""
-                throw ConfigurationError("\(file): unknown key '\(path.isEmpty ? "" : path + ".")\(key.string ?? "?")' (known: \(known))")
+                throw ConfigurationError("\(file): unknown key '\(shown.isEmpty ? "" : shown + ".")\(key.string ?? "?")' (known: \(known))")
             }
             if knownKeys[name] != nil, path.isEmpty, name != "" { try checkKeys(value, path: name, file: file) }
+            if path == "alerting", name == "webhooks" || name == "alertmanagers", let items = value.sequence {
+                for (index, item) in items.enumerated() {
+                    try checkKeys(item, path: "alerting.receiver", file: file, shownAs: "alerting.\(name)[\(index)]")
+                }
+            }
         }
     }
 
