@@ -55,82 +55,105 @@ extension PromQLEvaluator {
 
     private func accumulate(_ op: PromQLAggregateOperator, _ input: [StepSeries], grouping: [String], without: Bool,
                             parameter: [Double]) throws(PromQLError) -> [StepSeries] {
+        if op == .quantile { return quantileAggregate(input, grouping: grouping, without: without, parameter: parameter) }
         let (groupOfSeries, groupLabels) = groups(input, grouping: grouping, without: without)
-        let groupCount = groupLabels.count
+        let stepCount = self.stepCount
+        // One row of steps per group. Series are folded in one after another, so each
+        // group sees its samples of a step in input order, as Prometheus adds them.
+        let cells = groupLabels.count * stepCount
+        var value = [Double](repeating: 0, count: cells)
+        var mean = [Double](repeating: 0, count: cells)
+        var count = [Int](repeating: 0, count: cells)
+        var firstSeriesOfGroup = [Int](repeating: -1, count: groupLabels.count)
+        for index in input.indices {
+            let group = groupOfSeries[index]
+            if firstSeriesOfGroup[group] < 0 && input[index].hasPoints { firstSeriesOfGroup[group] = index }
+            let row = group * stepCount
+            input[index].present.withUnsafeBufferPointer { present in
+                input[index].values.withUnsafeBufferPointer { samples in
+                    for step in 0..<stepCount where present[step] {
+                        let sample = samples[step]
+                        let cell = row + step
+                        if count[cell] == 0 {
+                            count[cell] = 1
+                            mean[cell] = sample
+                            switch op {
+                            case .stddev, .stdvar: value[cell] = 0
+                            case .group: value[cell] = 1
+                            default: value[cell] = sample
+                            }
+                            continue
+                        }
+                        switch op {
+                        case .sum:
+                            value[cell] += sample
+                        case .avg:
+                            count[cell] += 1
+                            let current = mean[cell]
+                            if current.isInfinite {
+                                if sample.isInfinite && (current > 0) == (sample > 0) { break }
+                                if !sample.isInfinite && !sample.isNaN { break }
+                            }
+                            // Dividing each term by the count keeps large values from overflowing.
+                            let n = Double(count[cell])
+                            mean[cell] = current + (sample / n - current / n)
+                        case .max:
+                            if value[cell] < sample || value[cell].isNaN { value[cell] = sample }
+                        case .min:
+                            if value[cell] > sample || value[cell].isNaN { value[cell] = sample }
+                        case .stddev, .stdvar:
+                            count[cell] += 1
+                            let delta = sample - mean[cell]
+                            mean[cell] += delta / Double(count[cell])
+                            value[cell] += delta * (sample - mean[cell])
+                        default:
+                            count[cell] += 1
+                        }
+                    }
+                }
+            }
+        }
+        var output: [StepSeries] = []
+        // Groups in the order their first sample arrived (Prometheus's order at a step).
+        for group in groupLabels.indices.sorted(by: { firstSeriesOfGroup[$0] < firstSeriesOfGroup[$1] }) {
+            var series = StepSeries(labels: groupLabels[group], stepCount: stepCount)
+            let row = group * stepCount
+            for step in 0..<stepCount where count[row + step] > 0 {
+                let cell = row + step
+                series.present[step] = true
+                switch op {
+                case .avg: series.values[step] = mean[cell]
+                case .count: series.values[step] = Double(count[cell])
+                case .stdvar: series.values[step] = value[cell] / Double(count[cell])
+                case .stddev: series.values[step] = (value[cell] / Double(count[cell])).squareRoot()
+                default: series.values[step] = value[cell]
+                }
+            }
+            if series.hasPoints { output.append(series) }
+        }
+        return output
+    }
+
+    private func quantileAggregate(_ input: [StepSeries], grouping: [String], without: Bool,
+                                   parameter: [Double]) -> [StepSeries] {
+        let (groupOfSeries, groupLabels) = groups(input, grouping: grouping, without: without)
         var output = groupLabels.map { StepSeries(labels: $0, stepCount: stepCount) }
-        var value = [Double](repeating: 0, count: groupCount)
-        var mean = [Double](repeating: 0, count: groupCount)
-        var count = [Int](repeating: 0, count: groupCount)
-        var startedAt = [Int](repeating: -1, count: groupCount)
-        var quantileValues = [[Double]](repeating: [], count: op == .quantile ? groupCount : 0)
+        var valuesOfGroup = [[Double]](repeating: [], count: groupLabels.count)
         var order: [Int] = []
-        order.reserveCapacity(groupCount)
         for step in 0..<stepCount {
             order.removeAll(keepingCapacity: true)
-            for (index, series) in input.enumerated() where series.present[step] {
-                let sample = series.values[step]
+            for index in input.indices where input[index].present[step] {
                 let group = groupOfSeries[index]
-                if startedAt[group] != step {
-                    startedAt[group] = step
-                    order.append(group)
-                    value[group] = sample
-                    mean[group] = sample
-                    count[group] = 1
-                    switch op {
-                    case .stddev, .stdvar: value[group] = 0
-                    case .group: value[group] = 1
-                    case .quantile: quantileValues[group] = [sample]
-                    default: break
-                    }
-                    continue
-                }
-                switch op {
-                case .sum:
-                    value[group] += sample
-                case .avg:
-                    count[group] += 1
-                    let current = mean[group]
-                    if current.isInfinite {
-                        if sample.isInfinite && (current > 0) == (sample > 0) { break }
-                        if !sample.isInfinite && !sample.isNaN { break }
-                    }
-                    // Dividing each term by the count keeps large values from overflowing.
-                    mean[group] = current + (sample / Double(count[group]) - current / Double(count[group]))
-                case .max:
-                    if value[group] < sample || value[group].isNaN { value[group] = sample }
-                case .min:
-                    if value[group] > sample || value[group].isNaN { value[group] = sample }
-                case .count, .group:
-                    count[group] += 1
-                case .stddev, .stdvar:
-                    count[group] += 1
-                    let delta = sample - mean[group]
-                    mean[group] += delta / Double(count[group])
-                    value[group] += delta * (sample - mean[group])
-                case .quantile:
-                    quantileValues[group].append(sample)
-                case .topk, .bottomk, .countValues:
-                    break
-                }
+                if valuesOfGroup[group].isEmpty { order.append(group) }
+                valuesOfGroup[group].append(input[index].values[step])
             }
             for group in order {
-                let result: Double
-                switch op {
-                case .avg: result = mean[group]
-                case .count: result = Double(count[group])
-                case .stdvar: result = value[group] / Double(count[group])
-                case .stddev: result = (value[group] / Double(count[group])).squareRoot()
-                case .quantile: result = Self.quantile(parameter[step], quantileValues[group])
-                default: result = value[group]
-                }
                 output[group].present[step] = true
-                output[group].values[step] = result
+                output[group].values[step] = Self.quantile(parameter[step], valuesOfGroup[group])
+                valuesOfGroup[group].removeAll(keepingCapacity: true)
             }
         }
-        if stepCount == 1 {
-            // Prometheus lists groups in the order their first sample arrived.
-            return order.map { output[$0] }
-        }
+        if stepCount == 1 { return order.map { output[$0] } }
         return output.filter(\.hasPoints)
     }
 
@@ -177,8 +200,8 @@ extension PromQLEvaluator {
             let k = requested == 0x1p63 ? Int64.min : Int64(requested)
             if k < 1 { continue }
             order.removeAll(keepingCapacity: true)
-            for (index, series) in input.enumerated() where series.present[step] {
-                let candidate = Candidate(value: series.values[step], series: index)
+            for index in input.indices where input[index].present[step] {
+                let candidate = Candidate(value: input[index].values[step], series: index)
                 let group = groupOfSeries[index]
                 if startedAt[group] != step {
                     startedAt[group] = step

@@ -10,6 +10,9 @@ extension PromQLEvaluator {
             throw PromQLError.execution("ranges only allowed for vector selectors")
         }
         let name = call.function.name
+        guard let kind = RangeFunction(rawValue: name) else {
+            throw PromQLError.execution("function \(GoQuote.string(name)) is not supported")
+        }
         var scalarArguments: [[Double]] = []
         for (index, argument) in call.arguments.enumerated() where index != matrixIndex {
             scalarArguments.append(try scalar(argument))
@@ -33,30 +36,29 @@ extension PromQLEvaluator {
                         while lo < hi && times[lo] < minTime { lo += 1 }
                         guard lo < hi else { continue }
                         let result: Double?
-                        switch name {
-                        case "rate", "increase", "delta":
+                        switch kind {
+                        case .rate, .increase, .delta:
                             result = PromQLRangeFunctions.extrapolatedRate(
                                 times, values, lo, hi, rangeStart: stepTime - (range + offset), rangeEnd: maxTime, range: range,
-                                isCounter: name != "delta", isRate: name == "rate")
-                        case "irate": result = PromQLRangeFunctions.instantValue(times, values, lo, hi, isRate: true)
-                        case "idelta": result = PromQLRangeFunctions.instantValue(times, values, lo, hi, isRate: false)
-                        case "avg_over_time": result = PromQLRangeFunctions.average(values, lo, hi)
-                        case "sum_over_time": result = PromQLRangeFunctions.sum(values, lo, hi)
-                        case "count_over_time": result = Double(hi - lo)
-                        case "min_over_time": result = PromQLRangeFunctions.minimum(values, lo, hi)
-                        case "max_over_time": result = PromQLRangeFunctions.maximum(values, lo, hi)
-                        case "last_over_time": result = values[hi - 1]
-                        case "present_over_time", "absent_over_time": result = 1
-                        case "stddev_over_time": result = PromQLRangeFunctions.variance(values, lo, hi).squareRoot()
-                        case "stdvar_over_time": result = PromQLRangeFunctions.variance(values, lo, hi)
-                        case "quantile_over_time":
-                            result = Self.quantile(scalarArguments[0][step], Array(values[lo..<hi]))
-                        case "changes": result = PromQLRangeFunctions.changes(values, lo, hi)
-                        case "resets": result = PromQLRangeFunctions.resets(values, lo, hi)
-                        case "deriv":
+                                isCounter: kind != .delta, isRate: kind == .rate)
+                        case .irate: result = PromQLRangeFunctions.instantValue(times, values, lo, hi, isRate: true)
+                        case .idelta: result = PromQLRangeFunctions.instantValue(times, values, lo, hi, isRate: false)
+                        case .average: result = PromQLRangeFunctions.average(values, lo, hi)
+                        case .sum: result = PromQLRangeFunctions.sum(values, lo, hi)
+                        case .count: result = Double(hi - lo)
+                        case .minimum: result = PromQLRangeFunctions.minimum(values, lo, hi)
+                        case .maximum: result = PromQLRangeFunctions.maximum(values, lo, hi)
+                        case .last: result = values[hi - 1]
+                        case .present, .absent: result = 1
+                        case .standardDeviation: result = PromQLRangeFunctions.variance(values, lo, hi).squareRoot()
+                        case .variance: result = PromQLRangeFunctions.variance(values, lo, hi)
+                        case .quantile: result = Self.quantile(scalarArguments[0][step], Array(values[lo..<hi]))
+                        case .changes: result = PromQLRangeFunctions.changes(values, lo, hi)
+                        case .resets: result = PromQLRangeFunctions.resets(values, lo, hi)
+                        case .derivative:
                             result = hi - lo < 2 ? nil
                                 : PromQLRangeFunctions.linearRegression(times, values, lo, hi, interceptTime: times[lo]).slope
-                        case "predict_linear":
+                        case .predictLinear:
                             if hi - lo < 2 {
                                 result = nil
                             } else {
@@ -64,7 +66,7 @@ extension PromQLEvaluator {
                                     times, values, lo, hi, interceptTime: stepTime)
                                 result = slope * scalarArguments[0][step] + intercept
                             }
-                        case "holt_winters":
+                        case .holtWinters:
                             // Prometheus checks the factors whenever the function runs, with Go's %f.
                             let sf = scalarArguments[0][step], tf = scalarArguments[1][step]
                             if !(sf > 0 && sf < 1) {
@@ -76,8 +78,6 @@ extension PromQLEvaluator {
                             } else {
                                 result = PromQLRangeFunctions.holtWinters(values, lo, hi, sf: sf, tf: tf)
                             }
-                        default:
-                            result = nil
                         }
                         if let result {
                             column.present[step] = true
@@ -93,6 +93,16 @@ extension PromQLEvaluator {
         if name == "absent_over_time" { return absentOverTime(output, argument: call.arguments[matrixIndex]) }
         try requireDistinctLabelSets(output)
         return output
+    }
+
+    /// The range functions, resolved once per call rather than compared by name per step.
+    private enum RangeFunction: String {
+        case rate, increase, delta, irate, idelta, changes, resets
+        case average = "avg_over_time", sum = "sum_over_time", count = "count_over_time"
+        case minimum = "min_over_time", maximum = "max_over_time", last = "last_over_time"
+        case present = "present_over_time", absent = "absent_over_time"
+        case standardDeviation = "stddev_over_time", variance = "stdvar_over_time", quantile = "quantile_over_time"
+        case derivative = "deriv", predictLinear = "predict_linear", holtWinters = "holt_winters"
     }
 
     /// 1 at the steps where no series had a sample in its window.
