@@ -26,6 +26,7 @@ public struct PromQLEngine: Sendable {
     /// or, for a range selector, a matrix of its raw samples.
     public func instantQuery(_ text: String, at time: Int64) throws -> PromQLValue {
         let expression = try PromQLParser.parse(text)
+        try Self.requireTimeInRange(time)
         let evaluator = PromQLEvaluator(source: source, lookbackDelta: lookbackDelta, start: time, end: time, interval: 1)
         switch try evaluator.evaluate(expression) {
         case .scalar(let values):
@@ -51,6 +52,8 @@ public struct PromQLEngine: Sendable {
             throw PromQLError(kind: .badRequest,
                               message: "zero or negative query resolution step widths are not accepted. Try a positive integer")
         }
+        try Self.requireTimeInRange(start)
+        try Self.requireTimeInRange(end)
         if end < start { throw PromQLError(kind: .badRequest, message: "end timestamp must not be before start time") }
         if (end - start) / step > Self.maximumPointsPerSeries {
             throw PromQLError(kind: .badRequest,
@@ -81,6 +84,12 @@ public struct PromQLEngine: Sendable {
             throw PromQLError(kind: .badRequest, message: "invalid expression type for range query, must be Scalar or instant Vector")
         }
         return .matrix(result)
+    }
+
+    /// Times within ±2^60 ms (36 million years) keep every window and offset computation
+    /// far from Int64 overflow (durations are at most about 292 years).
+    private static func requireTimeInRange(_ time: Int64) throws(PromQLError) {
+        if time.magnitude > 1 << 60 { throw PromQLError(kind: .badRequest, message: "time out of range: \(time) ms") }
     }
 
     /// Whether the outermost operation of an instant query decides the order of its result.

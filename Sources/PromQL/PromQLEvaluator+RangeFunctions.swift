@@ -21,7 +21,9 @@ extension PromQLEvaluator {
         let offset = matrix.selector.offset
         var output: [StepSeries] = []
         var failure: String?
-        for window in try windows(matrix) {
+        let windows = try windows(matrix)
+        try requireSampleBudget(seriesCount: windows.count)
+        for window in windows {
             let labels = name == "last_over_time" ? window.labels : window.labels.droppingMetricName()
             var column = StepSeries(labels: labels, stepCount: stepCount)
             var found = false

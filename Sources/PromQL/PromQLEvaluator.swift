@@ -13,6 +13,17 @@ final class PromQLEvaluator {
 
     static let sameLabelSetError = PromQLError.execution("vector cannot contain metrics with the same labelset")
 
+    /// Prometheus's default `--query.max-samples`. Steps are held densely (a value slot
+    /// per series and step), so the check counts slots, which bounds memory at about 9
+    /// bytes each; Prometheus counts only the samples present.
+    static let maximumSamples = 50_000_000
+
+    func requireSampleBudget(seriesCount: Int) throws(PromQLError) {
+        if seriesCount.multipliedReportingOverflow(by: stepCount).partialValue > Self.maximumSamples || seriesCount > Self.maximumSamples {
+            throw PromQLError.execution("query processing would load too many samples into memory in query execution")
+        }
+    }
+
     init(source: any MetricSampleSource, lookbackDelta: Int64, start: Int64, end: Int64, interval: Int64) {
         self.source = source
         self.lookbackDelta = lookbackDelta
@@ -84,6 +95,7 @@ final class PromQLEvaluator {
         let first = time(ofStep: 0) - selector.offset - lookbackDelta
         let last = time(ofStep: stepCount - 1) - selector.offset
         let fetched = try fetch(selector, from: first, to: last)
+        try requireSampleBudget(seriesCount: fetched.count)
         var result: [StepSeries] = []
         result.reserveCapacity(fetched.count)
         for series in fetched {

@@ -274,8 +274,11 @@ struct PromQLParser {
     }
 
     private func duration(_ item: Item) throws(PromQLError) -> Int64 {
-        guard let milliseconds = Self.durationMilliseconds(item.text) else {
-            throw error("not a valid duration string: \(GoQuote.string(item.text))", at: item.position)
+        let milliseconds: Int64
+        switch Self.parseDuration(item.text) {
+        case .success(let value): milliseconds = value
+        case .failure(.outOfRange): throw error("duration out of range", at: item.position)
+        case .failure(.invalid): throw error("not a valid duration string: \(GoQuote.string(item.text))", at: item.position)
         }
         if milliseconds == 0 { throw error("duration must be greater than 0", at: item.position) }
         return milliseconds
@@ -393,30 +396,42 @@ struct PromQLParser {
         return Double(lowered)
     }
 
+    enum DurationProblem: Error {
+        case invalid, outOfRange
+    }
+
     /// Prometheus's `model.ParseDuration`: integer amounts of y, w, d, h, m, s, ms, each
-    /// unit at most once and in that order.
-    static func durationMilliseconds(_ text: String) -> Int64? {
+    /// unit at most once and in that order, in all at most Go's largest `time.Duration`
+    /// (about 292 years).
+    static func parseDuration(_ text: String) -> Result<Int64, DurationProblem> {
         let units: [(String, Int64)] = [("y", 31_536_000_000), ("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000),
                                         ("m", 60_000), ("s", 1_000), ("ms", 1)]
+        let maximum = Int64.max / 1_000_000  // nanoseconds must fit an Int64
         var rest = Substring(text)
         var total: Int64 = 0
         var nextUnit = 0
-        guard !rest.isEmpty else { return nil }
+        var outOfRange = false
+        guard !rest.isEmpty else { return .failure(.invalid) }
         while !rest.isEmpty {
             let digits = rest.prefix { $0.isASCII && $0.isNumber }
-            guard !digits.isEmpty, let amount = Int64(digits) else { return nil }
+            guard !digits.isEmpty else { return .failure(.invalid) }
             rest = rest.dropFirst(digits.count)
             let unit = rest.hasPrefix("ms") ? "ms" : String(rest.prefix(1))
-            guard let index = units.firstIndex(where: { $0.0 == unit }), index >= nextUnit else { return nil }
+            guard let index = units.firstIndex(where: { $0.0 == unit }), index >= nextUnit else { return .failure(.invalid) }
             rest = rest.dropFirst(unit.count)
             nextUnit = index + 1
-            let (product, overflow) = amount.multipliedReportingOverflow(by: units[index].1)
-            guard !overflow else { return nil }
-            let (sum, sumOverflow) = total.addingReportingOverflow(product)
-            guard !sumOverflow else { return nil }
-            total = sum
+            guard let amount = Int64(digits), amount <= maximum / units[index].1 else {
+                outOfRange = true
+                continue
+            }
+            total += amount * units[index].1
+            if total > maximum { outOfRange = true }
         }
-        return total
+        return outOfRange ? .failure(.outOfRange) : .success(total)
+    }
+
+    static func durationMilliseconds(_ text: String) -> Int64? {
+        try? parseDuration(text).get()
     }
 
     /// A string item's value: Go escapes inside `"…"` and `'…'`, none inside backquotes.

@@ -168,6 +168,9 @@ private func parseError(_ text: String) -> PromQLError? {
         #expect(PromQLParser.durationMilliseconds("1y2w3d4h5m6s7ms") == expected)
         #expect(PromQLParser.durationMilliseconds("30m1h") == nil)  // units out of order
         #expect(PromQLParser.durationMilliseconds("1.5h") == nil)
+        #expect(PromQLParser.durationMilliseconds("292y") == Int64(9_208_512_000_000))
+        #expect(parseError("foo[300y]")?.description == "1:5: parse error: duration out of range")
+        #expect(parseError("foo offset 100000000000000000000y")?.description == "1:12: parse error: duration out of range")
     }
 
     @Test func numbersFollowGoParsing() {

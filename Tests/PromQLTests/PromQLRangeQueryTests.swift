@@ -76,8 +76,19 @@ import Testing
             == "end timestamp must not be before start time")
         #expect(executionError { try e.rangeQuery(#""text""#, start: 0, end: 10, step: 1) }
             == #"invalid expression type "string" for range query, must be Scalar or instant Vector"#)
+        #expect(executionError { try e.instantQuery("x offset 292y", at: Int64.min) } == "time out of range: \(Int64.min) ms")
         #expect(executionError { try e.rangeQuery("x[5m]", start: 0, end: 10, step: 1) }
             == #"invalid expression type "range vector" for range query, must be Scalar or instant Vector"#)
+    }
+
+    @Test func tooManySamplesIsRefusedBeforeEvaluating() {
+        let source = InMemorySampleSource()
+        for index in 0..<5_000 { source.add(["__name__": "x", "i": "\(index)"], [(at(0), 1)]) }
+        let e = PromQLEngine(source: source)
+        // 5,000 series × 11,001 steps = 55 million values, above Prometheus's 50 million.
+        #expect(executionError { try e.rangeQuery("x", start: at(0), end: at(11_000), step: 1_000) }
+            == "query processing would load too many samples into memory in query execution")
+        #expect(executionError { try e.rangeQuery(#"x{i="1"}"#, start: at(0), end: at(11_000), step: 1_000) } == nil)
     }
 
     @Test func instantQueriesOfScalarsAndStrings() throws {
