@@ -1,0 +1,111 @@
+import CommitLog
+import SluiceModel
+
+/// Builds a block file: the head's chunks, written once and never changed.
+///
+/// Byte layout (integers little-endian; varints LEB128, signed ones zig-zag):
+/// ```
+/// header   16 bytes   magic "SLUICEMB" | format version u32 | 0 u32
+/// data     frames back to back from byte 16: each one zstd frame (with zstd's content
+///          checksum, XXH64-based, verified when decompressed) of the raw bytes of whole
+///          series' chunks; a chunk's raw bytes are its timestamp stream then its value
+///          stream (`XORChunk`), a series' chunks are consecutive in one frame
+/// meta     one zstd frame of:
+///            min time, max time (zig-zag), sample count
+///            marks: count; per mark: topic (length + UTF-8), partition (zig-zag), offset (zig-zag)
+///            frames: count; per frame: compressed length, raw length
+///            series: count; per series: label count; per label: name, value (length + UTF-8);
+///              frame, byte offset in the frame's raw bytes, chunk count;
+///              per chunk: min time (zig-zag), max - min, sample count,
+///              timestamp stream bytes, value stream bytes
+/// footer   40 bytes   meta offset u64 | meta length u64 | meta raw length u64 |
+///                     meta CRC-32C u32 | CRC-32C of the 28 bytes before it u32 | magic "SLUICEMB"
+/// ```
+/// The store writes it to a temporary name, fsyncs, renames and fsyncs the folder, so a
+/// visible block is whole unless the disk damaged it: `MetricBlock.open` verifies header,
+/// footer and meta; each frame is verified when a query decompresses it.
+enum MetricBlockWriter {
+    static let magic: [UInt8] = Array("SLUICEMB".utf8)
+    static let version: UInt32 = 1
+    static let headerSize = 16
+    static let footerSize = 40
+
+    /// One series as the block stores it: its label set and chunks in time order.
+    struct Series {
+        var labels: Labels
+        var chunks: [XORChunk]
+    }
+
+    static func build(_ series: [Series], marks: [TopicPartition: Int64],
+                      level: Int, frameTargetBytes: Int) throws -> [UInt8] {
+        let codec = ZstdFrameCodec(level: level)
+        var out = magic
+        out.appendLittleEndian(version)
+        out.appendLittleEndian(UInt32(0))
+
+        var minTime = Int64.max, maxTime = Int64.min, samples = 0
+        var frames: [(compressed: Int, raw: Int)] = []
+        var raw: [UInt8] = []
+        raw.reserveCapacity(frameTargetBytes + (64 << 10))
+        var seriesTable: [UInt8] = []
+        seriesTable.appendVarint(series.count)
+        func closeFrame() throws {
+            guard !raw.isEmpty else { return }
+            let length = try raw.withUnsafeBytes { try codec.compress($0, appendingTo: &out) }
+            frames.append((length, raw.count))
+            raw.removeAll(keepingCapacity: true)
+        }
+        for entry in series {
+            if raw.count >= frameTargetBytes { try closeFrame() }
+            seriesTable.appendVarint(entry.labels.pairs.count)
+            for pair in entry.labels {
+                seriesTable.appendString(pair.name)
+                seriesTable.appendString(pair.value)
+            }
+            seriesTable.appendVarint(frames.count)
+            seriesTable.appendVarint(raw.count)
+            seriesTable.appendVarint(entry.chunks.count)
+            for chunk in entry.chunks {
+                seriesTable.appendZigZag(chunk.minTime)
+                seriesTable.appendVarint(UInt64(bitPattern: chunk.maxTime &- chunk.minTime))
+                seriesTable.appendVarint(chunk.count)
+                seriesTable.appendVarint(chunk.timestampByteCount)
+                seriesTable.appendVarint(chunk.bytes.count - chunk.timestampByteCount)
+                raw.append(contentsOf: chunk.bytes)
+                minTime = min(minTime, chunk.minTime)
+                maxTime = max(maxTime, chunk.maxTime)
+                samples += chunk.count
+            }
+        }
+        try closeFrame()
+
+        var meta: [UInt8] = []
+        meta.appendZigZag(minTime == .max ? 0 : minTime)
+        meta.appendZigZag(maxTime == .min ? 0 : maxTime)
+        meta.appendVarint(samples)
+        meta.appendVarint(marks.count)
+        for (partition, offset) in marks.sorted(by: { $0.key < $1.key }) {
+            meta.appendString(partition.topic)
+            meta.appendZigZag(Int64(partition.partition))
+            meta.appendZigZag(offset)
+        }
+        meta.appendVarint(frames.count)
+        for frame in frames {
+            meta.appendVarint(frame.compressed)
+            meta.appendVarint(frame.raw)
+        }
+        meta.append(contentsOf: seriesTable)
+
+        let metaOffset = out.count
+        let metaLength = try meta.withUnsafeBytes { try codec.compress($0, appendingTo: &out) }
+        var footer: [UInt8] = []
+        footer.appendLittleEndian(UInt64(metaOffset))
+        footer.appendLittleEndian(UInt64(metaLength))
+        footer.appendLittleEndian(UInt64(meta.count))
+        footer.appendLittleEndian(CRC32C.checksum(out[metaOffset...]))
+        footer.appendLittleEndian(CRC32C.checksum(footer))
+        footer.append(contentsOf: magic)
+        out.append(contentsOf: footer)
+        return out
+    }
+}
