@@ -18,10 +18,15 @@ public struct AlertTemplate: Sendable, Equatable {
         self.source = source
         var parser = TemplateParser(source)
         nodes = try parser.parseDocument()
+        var text: String? = ""
+        for node in nodes {
+            if case .text(let part) = node { text? += part } else { text = nil }
+        }
+        plainText = text
     }
 
-    /// True when the text has no action: expansion returns it unchanged.
-    public var isPlainText: Bool { nodes.allSatisfy { if case .text = $0 { true } else { false } } }
+    /// The expansion of a template without actions (comments aside), computed once.
+    let plainText: String?
 
     /// The values a template sees (Prometheus's `AlertTemplateData`).
     public struct Data: Sendable {
@@ -47,7 +52,7 @@ public struct AlertTemplate: Sendable, Equatable {
     /// The expanded text, or Prometheus's `<error expanding template: …>` when a value
     /// could not be used as the template asked.
     public func expand(_ data: Data) -> String {
-        if isPlainText { return source }
+        if let plainText { return plainText }
         var output = ""
         do {
             var interpreter = TemplateInterpreter(data: data)
