@@ -95,5 +95,8 @@ struct AlertingService: Service {
         try await cancelWhenGracefulShutdown {
             do { try await rules.run() } catch is CancellationError {}
         }
+        // With no rules, `run` returns at once; the service still lives until shutdown
+        // (a service that returns early stops the whole appliance).
+        try? await gracefulShutdown()
     }
 }

@@ -9,6 +9,7 @@ import re
 import subprocess
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -50,9 +51,9 @@ class GaugeFeeder:
     """Produces `e2e_temperature_celsius{host="alert-host"}` every 250 ms at now, with a
     value the test changes."""
 
-    def __init__(self, bootstrap):
+    def __init__(self, bootstrap, value=20.0):
         self.producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0})
-        self.value = 20.0
+        self.value = value
         self.running = True
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -192,4 +193,72 @@ def test_a_raw_line_becomes_a_notification(make_broker, tmp_path):
         assert alert["annotations"]["summary"] == "line-host is at 5"
     finally:
         agent.stop()
+        hook.stop()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_default_rule_files_pass_promtool_and_load_in_sluice(make_broker, tmp_path):
+    files = sorted((ROOT / "etc" / "rules").glob("*.yml"))
+    assert len(files) >= 2
+    promtool_rules = 0
+    for path in files:
+        done = subprocess.run(["promtool", "check", "rules", str(path)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        promtool_rules += int(re.search(r"SUCCESS: (\d+) rules found", done.stdout).group(1))
+    config = tmp_path / "sluice.yml"
+    config.write_text(yaml.safe_dump({"alerting": {"rule_files": [str(ROOT / "etc" / "rules" / "*.yml")]}}))
+    broker = make_broker("--config", str(config))
+    status, answer = http_json(broker.http + "/api/v1/rules")
+    assert status == 200
+    names = [rule["name"] for group in answer["data"]["groups"] for rule in group["rules"]]
+    assert len(names) == promtool_rules
+    assert {"HighCPU", "LowMemory", "NetworkErrors", "DiskAlmostFull", "AgentSilent", "AgentDataGap"} <= set(names)
+
+
+def test_agent_silent_finds_the_agent_that_stopped_sending(make_broker, tmp_path):
+    """The AgentSilent expression of etc/rules/agents.yml over real ingested samples: an
+    agent last heard 20 minutes ago is silent, one heard now is not."""
+    rules = yaml.safe_load((ROOT / "etc" / "rules" / "agents.yml").read_text())
+    expr = next(r["expr"] for g in rules["groups"] for r in g["rules"] if r.get("alert") == "AgentSilent")
+    broker = make_broker()
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 5})
+    now = int(time.time())
+    for host, last in (("quiet-host", now - 1200), ("busy-host", now)):
+        for t in range(now - 1800, last + 1, 15):
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+            batch = {"timestamp": stamp, "host": host,
+                     "samples": [{"name": "sluice_agent_events_sent_total", "labels": {}, "value": float(t - now + 2000)}]}
+            producer.produce("metrics", key=host.encode(), value=json.dumps(batch).encode(), timestamp=t * 1000)
+    assert producer.flush(30) == 0
+
+    def silent():
+        status, answer = http_json(broker.http + "/api/v1/query?" + urllib.parse.urlencode({"query": expr, "time": now}))
+        return status == 200 and [s["metric"] for s in answer["data"]["result"]]
+
+    wait_until(lambda: silent() == [{"host": "quiet-host"}], timeout=30, what="only quiet-host to be silent")
+
+
+def test_a_restart_while_firing_does_not_notify_again(make_broker, tmp_path):
+    hook = WebhookReceiver().start()
+    rules = write_rules(tmp_path / "rules.yml", "e2e_temperature_celsius > 50")
+    config = serve_config(tmp_path, rules, [hook.url])
+    broker = make_broker("--config", str(config))
+    feeder = GaugeFeeder(broker.bootstrap)
+    try:
+        feeder.value = 80
+        wait_until(lambda: notifications(hook, "firing"), timeout=30, what="the firing webhook")
+        feeder.stop()
+        assert broker.stop() == 0, broker.log()
+        broker.start()
+        feeder = GaugeFeeder(broker.bootstrap, value=80)
+        wait_until(lambda: "firing" in json.dumps(http_json(broker.http + "/api/v1/alerts")[1]), timeout=30,
+                   what="the alert to be firing after the restart")
+        time.sleep(2)
+        assert len(notifications(hook, "firing")) == 1, "the restart notified again"
+        feeder.value = 20
+        wait_until(lambda: notifications(hook, "resolved"), timeout=30, what="the resolution after the restart")
+    finally:
+        feeder.stop()
         hook.stop()
