@@ -140,3 +140,28 @@ def test_most_queries_return_data(prometheus):
         if status == 200 and body["data"]["result"]:
             nonempty += 1
     assert nonempty >= 0.9 * len(corpus.INSTANT)
+
+
+def test_the_cli_answers_as_the_api(sluice):
+    """`sluice metrics query` prints the API's answer (json), one sample per line
+    (ndjson), and a readable table (text); a bad query exits non-zero with the reason."""
+    import json
+    import subprocess
+    from conftest import SLUICE
+    text = 'sum by (host) (rate(node_network_receive_bytes_total[5m]))'
+    at = corpus.INSTANT[0][1]
+    _, expected = query(sluice.http, "query", query=text, time=at)
+    assert expected["data"]["result"], "the corpus has network counters"
+    done = subprocess.run([str(SLUICE), "metrics", "query", text, "--url", sluice.http, "--at", str(at), "--output", "json"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == expected
+    done = subprocess.run([str(SLUICE), "metrics", "query", text, "--url", sluice.http, "--at", str(at), "--output", "ndjson"],
+                          capture_output=True, text=True)
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(lines) == len(expected["data"]["result"])
+    done = subprocess.run([str(SLUICE), "metrics", "query", text, "--url", sluice.http, "--at", str(at)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and expected["data"]["result"][0]["metric"]["host"] in done.stdout
+    done = subprocess.run([str(SLUICE), "metrics", "query", "sum(", "--url", sluice.http], capture_output=True, text=True)
+    assert done.returncode != 0 and "parse error" in done.stderr
