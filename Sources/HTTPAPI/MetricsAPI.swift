@@ -31,6 +31,13 @@ struct MetricsAPI: Sendable {
             }
             return LogsAPI.json(metrics.rules?.rulesResponseJSON(filter: filter) ?? Array(#"{"status":"success","data":{"groups":[]}}"#.utf8))
         }
+        // What Grafana's Prometheus data source asks besides queries: the version whose
+        // semantics these answers follow, and no metadata or exemplars.
+        router.get("/api/v1/status/buildinfo") { _, _ in
+            LogsAPI.json(Array(#"{"status":"success","data":{"version":"2.42.0","revision":"sluice","branch":"","buildUser":"","buildDate":"","goVersion":""}}"#.utf8))
+        }
+        router.get("/api/v1/metadata") { _, _ in LogsAPI.json(Array(#"{"status":"success","data":{}}"#.utf8)) }
+        route(router, "/api/v1/query_exemplars") { _ in LogsAPI.json(Array(#"{"status":"success","data":[]}"#.utf8)) }
         router.get("/api/v1/alerts") { _, _ in
             LogsAPI.json(metrics.rules?.alertsResponseJSON() ?? Array(#"{"status":"success","data":{"alerts":[]}}"#.utf8))
         }
