@@ -14,6 +14,8 @@ struct MetricsAPI: Sendable {
     let metrics: MetricsDependencies
     let now: @Sendable () -> Timestamp
     let latency: QueryDurationHistogram
+    /// A query running longer stops with 503 `timeout` (`http.query_timeout`).
+    let timeoutNanoseconds: Int64
 
     func register(on router: Router<BasicRequestContext>) {
         route(router, "/api/v1/query") { parameters in try await instantQuery(parameters) }
@@ -63,7 +65,7 @@ struct MetricsAPI: Sendable {
         let query = parameters["query"] ?? ""
         let time = try Self.time(parameters, "time") ?? now().millisecondsSinceEpoch
         let engine = metrics.engine
-        return try await run(endpoint: "prom_query") { try engine.instantQuery(query, at: time) }
+        return try await run(endpoint: "prom_query") { isCancelled in try engine.instantQuery(query, at: time, isCancelled: isCancelled) }
     }
 
     private func rangeQuery(_ parameters: QueryParameters) async throws -> Response {
@@ -78,14 +80,17 @@ struct MetricsAPI: Sendable {
             throw APIError.badData("invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer")
         }
         let engine = metrics.engine
-        return try await run(endpoint: "prom_query_range") { try engine.rangeQuery(query, start: start, end: end, step: step) }
+        return try await run(endpoint: "prom_query_range") { isCancelled in
+            try engine.rangeQuery(query, start: start, end: end, step: step, isCancelled: isCancelled)
+        }
     }
 
-    private func run(endpoint: String, _ body: @escaping @Sendable () throws -> PromQLValue) async throws -> Response {
+    private func run(endpoint: String, _ body: @escaping @Sendable (_ isCancelled: @escaping () -> Bool) throws -> PromQLValue) async throws -> Response {
         let started = ContinuousClock.now
+        let deadline = started + .nanoseconds(timeoutNanoseconds)
         let value: PromQLValue
         do {
-            value = try await NIOThreadPool.singleton.runIfActive(body)
+            value = try await NIOThreadPool.singleton.runIfActive { try body { ContinuousClock.now > deadline } }
         } catch let error as PromQLError {
             throw Self.apiError(error)
         }
@@ -101,6 +106,7 @@ struct MetricsAPI: Sendable {
         case .parse: return APIError.badData("invalid parameter \"\(parameter)\": \(error.description)")
         case .badRequest: return APIError.badData(error.description)
         case .execution: return APIError(.unprocessableContent, "execution", error.description)
+        case .timeout: return APIError(.serviceUnavailable, "timeout", error.description)
         }
     }
 
