@@ -16,6 +16,8 @@ final class MetricBlock: Sendable {
         var count: Int32
         var timestampBytes: Int32
         var valueBytes: Int32
+        /// The value stream is `DecimalValues`, not XOR.
+        var isDecimal: Bool
     }
 
     let name: String
@@ -69,7 +71,7 @@ final class MetricBlock: Sendable {
         let header = try file.read(at: 0, count: headerSize)
         guard header.count == headerSize, Array(header[..<8]) == MetricBlockWriter.magic else { throw corrupt("no header magic") }
         let version = header.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) }
-        guard version == MetricBlockWriter.version else { throw corrupt("unknown format version \(version)") }
+        guard MetricBlockWriter.readableVersions.contains(version) else { throw corrupt("unknown format version \(version)") }
         let footer = try file.read(at: size - footerSize, count: footerSize)
         guard footer.count == footerSize, Array(footer[32...]) == MetricBlockWriter.magic else { throw corrupt("no footer magic") }
         let (metaOffset, metaLength, metaRawLength, metaChecksum, footerChecksum) = footer.withUnsafeBytes { raw in
@@ -141,13 +143,15 @@ final class MetricBlock: Sendable {
                     let chunkMax = chunkMin &+ Int64(bitPattern: span)
                     let sampleCount = try reader.count(limit: 1 << 20)
                     let timestampBytes = try reader.count(limit: 1 << 24)
-                    let valueBytes = try reader.count(limit: 1 << 24)
+                    let valueField = try reader.count(limit: 1 << 25)
+                    let (valueBytes, isDecimal) = version >= 2 ? (valueField >> 1, valueField & 1 == 1) : (valueField, false)
                     guard chunkMax >= chunkMin, sampleCount > 0,
                           offset + timestampBytes + valueBytes <= frameRawLengths[frame] else {
                         throw reader.corrupt("chunk of \(set) does not fit its frame")
                     }
                     chunks.append(ChunkMeta(minTime: chunkMin, maxTime: chunkMax, offset: Int32(offset), count: Int32(sampleCount),
-                                            timestampBytes: Int32(timestampBytes), valueBytes: Int32(valueBytes)))
+                                            timestampBytes: Int32(timestampBytes), valueBytes: Int32(valueBytes),
+                                            isDecimal: isDecimal))
                     offset += timestampBytes + valueBytes
                     samples += sampleCount
                 }
@@ -186,14 +190,40 @@ final class MetricBlock: Sendable {
         try bytes.withUnsafeBytes { raw in
             for chunk in chunks[first..<last] where chunk.maxTime >= start && chunk.minTime <= end {
                 let offset = Int(chunk.offset), split = offset + Int(chunk.timestampBytes)
+                let timeStream = UnsafeRawBufferPointer(rebasing: raw[offset..<split])
+                let valueStream = UnsafeRawBufferPointer(rebasing: raw[split..<(split + Int(chunk.valueBytes))])
                 do {
-                    try XORChunk.decode(timestamps: UnsafeRawBufferPointer(rebasing: raw[offset..<split]),
-                                        values: UnsafeRawBufferPointer(rebasing: raw[split..<(split + Int(chunk.valueBytes))]),
-                                        count: Int(chunk.count), from: start, through: end, into: &timestamps, &values)
+                    if chunk.isDecimal {
+                        try Self.decodeDecimal(times: timeStream, values: valueStream, count: Int(chunk.count),
+                                               from: start, through: end, into: &timestamps, &values)
+                    } else {
+                        try XORChunk.decode(timestamps: timeStream, values: valueStream,
+                                            count: Int(chunk.count), from: start, through: end, into: &timestamps, &values)
+                    }
                 } catch let error as XORChunkError {
                     throw MetricStoreError.corrupt(path: path, reason: "\(error)")
                 }
             }
+        }
+    }
+
+    /// A decimal chunk's samples in `start...end`, appended.
+    private static func decodeDecimal(times: UnsafeRawBufferPointer, values: UnsafeRawBufferPointer, count: Int,
+                                      from start: Int64, through end: Int64,
+                                      into timestamps: inout [Int64], _ output: inout [Double]) throws {
+        var chunkTimes: [Int64] = [], chunkValues: [Double] = []
+        chunkTimes.reserveCapacity(count)
+        chunkValues.reserveCapacity(count)
+        try XORChunk.decodeTimestamps(times, count: count, into: &chunkTimes)
+        try DecimalValues.decode(values, count: count, into: &chunkValues)
+        if chunkTimes[0] >= start, chunkTimes[count - 1] <= end {
+            timestamps.append(contentsOf: chunkTimes)
+            output.append(contentsOf: chunkValues)
+            return
+        }
+        for index in 0..<count where chunkTimes[index] >= start && chunkTimes[index] <= end {
+            timestamps.append(chunkTimes[index])
+            output.append(chunkValues[index])
         }
     }
 

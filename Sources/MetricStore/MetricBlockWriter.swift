@@ -8,8 +8,9 @@ import SluiceModel
 /// header   16 bytes   magic "SLUICEMB" | format version u32 | 0 u32
 /// data     frames back to back from byte 16: each one zstd frame (with zstd's content
 ///          checksum, XXH64-based, verified when decompressed) of the raw bytes of whole
-///          series' chunks; a chunk's raw bytes are its timestamp stream then its value
-///          stream (`XORChunk`), a series' chunks are consecutive in one frame
+///          series' chunks; a chunk's raw bytes are its timestamp stream (`XORChunk`) then
+///          its value stream: Gorilla's XOR stream (`XORChunk`) or, when smaller, scaled
+///          decimal integers (`DecimalValues`); a series' chunks are consecutive in one frame
 /// meta     one zstd frame of:
 ///            min time, max time (zig-zag), sample count
 ///            marks: count; per mark: topic (length + UTF-8), partition (zig-zag), offset (zig-zag)
@@ -17,7 +18,8 @@ import SluiceModel
 ///            series: count; per series: label count; per label: name, value (length + UTF-8);
 ///              frame, byte offset in the frame's raw bytes, chunk count;
 ///              per chunk: min time (zig-zag), max - min, sample count,
-///              timestamp stream bytes, value stream bytes
+///              timestamp stream bytes, value stream bytes << 1 | 1 if decimal (format 1:
+///              value stream bytes, always XOR)
 /// footer   40 bytes   meta offset u64 | meta length u64 | meta raw length u64 |
 ///                     meta CRC-32C u32 | CRC-32C of the 28 bytes before it u32 | magic "SLUICEMB"
 /// ```
@@ -26,7 +28,9 @@ import SluiceModel
 /// footer and meta; each frame is verified when a query decompresses it.
 enum MetricBlockWriter {
     static let magic: [UInt8] = Array("SLUICEMB".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
+    /// Formats `MetricBlock` reads.
+    static let readableVersions: ClosedRange<UInt32> = 1...2
     static let headerSize = 16
     static let footerSize = 40
 
@@ -34,6 +38,17 @@ enum MetricBlockWriter {
     struct Series {
         var labels: Labels
         var chunks: [XORChunk]
+    }
+
+    /// The chunk's value stream as the block stores it: decimal when that is no larger.
+    static func valueStream(of chunk: XORChunk) throws -> (bytes: ArraySlice<UInt8>, isDecimal: Bool) {
+        let xor = chunk.bytes[chunk.timestampByteCount...]
+        var times: [Int64] = [], values: [Double] = []
+        times.reserveCapacity(chunk.count)
+        values.reserveCapacity(chunk.count)
+        try chunk.decode(into: &times, &values)
+        if let decimal = DecimalValues.encode(values), decimal.count <= xor.count { return (decimal[...], true) }
+        return (xor, false)
     }
 
     static func build(_ series: [Series], marks: [TopicPartition: Int64],
@@ -69,9 +84,11 @@ enum MetricBlockWriter {
                 seriesTable.appendZigZag(chunk.minTime)
                 seriesTable.appendVarint(UInt64(bitPattern: chunk.maxTime &- chunk.minTime))
                 seriesTable.appendVarint(chunk.count)
+                let values = try valueStream(of: chunk)
                 seriesTable.appendVarint(chunk.timestampByteCount)
-                seriesTable.appendVarint(chunk.bytes.count - chunk.timestampByteCount)
-                raw.append(contentsOf: chunk.bytes)
+                seriesTable.appendVarint(values.bytes.count << 1 | (values.isDecimal ? 1 : 0))
+                raw.append(contentsOf: chunk.bytes[..<chunk.timestampByteCount])
+                raw.append(contentsOf: values.bytes)
                 minTime = min(minTime, chunk.minTime)
                 maxTime = max(maxTime, chunk.maxTime)
                 samples += chunk.count

@@ -100,6 +100,35 @@ public struct XORChunk: Sendable, Equatable {
         }
     }
 
+    /// Decodes only the timestamp stream's `count` times (for chunks whose values a block
+    /// stores as `DecimalValues`).
+    static func decodeTimestamps(_ timestampBytes: UnsafeRawBufferPointer, count: Int, into timestamps: inout [Int64]) throws {
+        guard count > 0 else { return }
+        var times = BitReader(timestampBytes)
+        var time = Int64(bitPattern: times.readWide(64))
+        var delta: Int64 = 0
+        timestamps.append(time)
+        for _ in 1..<count {
+            var dod: Int64 = 0
+            if times.readBit() {
+                if !times.readBit() {
+                    dod = signed(times.read(14), bits: 14)
+                } else if !times.readBit() {
+                    dod = signed(times.read(17), bits: 17)
+                } else if !times.readBit() {
+                    dod = signed(times.read(20), bits: 20)
+                } else {
+                    dod = Int64(bitPattern: times.readWide(64))
+                }
+            }
+            delta = delta &+ dod
+            time = time &+ delta
+            timestamps.append(time)
+            if times.overran { break }
+        }
+        if times.overran { throw XORChunkError.malformed("timestamp stream ends before its \(count) samples") }
+    }
+
     /// A `bits`-wide two's-complement field as Prometheus reads it: values above half the
     /// range are negative.
     @inline(__always)
