@@ -42,6 +42,11 @@ import TestSupport
                 series.append(MetricSeriesSamples(labels: ["__name__": "temperature_celsius", "host": host],
                                                   timestamps: times, values: times.map { _ in host == "a" ? 21.5 : 30 }))
             }
+            // Enough series for the parallel paths (range functions, matrix encoding).
+            for n in 0..<300 {
+                series.append(MetricSeriesSamples(labels: ["__name__": "wide_counter", "n": String(format: "%03d", n)],
+                                                  timestamps: times, values: times.indices.map { Double($0 * (n + 1)) }))
+            }
             try store.append(series)
         }
 
@@ -102,6 +107,26 @@ import TestSupport
         }
     }
 
+    @Test func wideRangeQueriesKeepSeriesOrderAndValues() async throws {
+        let harness = try Harness()
+        try await harness.application().test(.router) { client in
+            let response = try await client.execute(uri: "/api/v1/query_range?" + formEncode([
+                ("query", "rate(wide_counter[1m])"), ("start", Self.seconds(Self.base + 60_000)),
+                ("end", Self.seconds(Self.base + 540_000)), ("step", "15")]), method: .get)
+            #expect(response.status == .ok)
+            let data = try #require(jsonObject(response.body)["data"] as? [String: Any])
+            let result = try #require(data["result"] as? [[String: Any]])
+            #expect(result.count == 300)
+            for (index, series) in result.enumerated() {
+                #expect((series["metric"] as? [String: String]) == ["n": String(format: "%03d", index)])
+                let values = (series["values"] as? [[Any]] ?? []).compactMap { Double($0.last as? String ?? "") }
+                #expect(values.count == 33)
+                // Each counter grows by n + 1 every 15 s.
+                #expect(values.allSatisfy { abs($0 - Double(index + 1) / 15) < 1e-9 }, "\(index): \(values.prefix(3))")
+            }
+        }
+    }
+
     @Test func badRequestsGetPrometheusErrors() async throws {
         let harness = try Harness()
         try await harness.application().test(.router) { client in
@@ -146,9 +171,9 @@ import TestSupport
                 ["__name__": "temperature_celsius", "host": "a"], ["__name__": "temperature_celsius", "host": "b"],
                 ["__name__": "http_requests_total", "host": "b", "code": "200"]]))
             response = try await client.execute(uri: "/api/v1/labels", method: .get)
-            #expect(jsonObject(response.body)["data"] as? [String] == ["__name__", "code", "host"])
+            #expect(jsonObject(response.body)["data"] as? [String] == ["__name__", "code", "host", "n"])
             response = try await client.execute(uri: "/api/v1/label/__name__/values", method: .get)
-            #expect(jsonObject(response.body)["data"] as? [String] == ["http_requests_total", "temperature_celsius"])
+            #expect(jsonObject(response.body)["data"] as? [String] == ["http_requests_total", "temperature_celsius", "wide_counter"])
             response = try await client.execute(uri: "/api/v1/label/host/values?" + formEncode([("match[]", "temperature_celsius{host!=\"a\"}")]),
                                                 method: .get)
             #expect(jsonObject(response.body)["data"] as? [String] == ["b"])
