@@ -1,5 +1,8 @@
+import Alerting
 import LogQL
+import MetricStore
 import Processors
+import PromQL
 import SluiceModel
 
 /// The HTTP API's settings (`http:` in sluice.yml) with Loki's defaults for limits.
@@ -40,6 +43,8 @@ public struct HTTPAPIDependencies: Sendable {
     public var metrics: [any MetricsExposition]
     public var isReady: @Sendable () -> Bool
     public var now: @Sendable () -> Timestamp
+    /// Prometheus's API over the metric store and the rules; nil leaves those routes out.
+    public var metricQueries: MetricsDependencies?
 
     public init(engine: LogQLEngine, source: any LogEntrySource, writer: LocalTopicWriter,
                 metrics: [any MetricsExposition], isReady: @escaping @Sendable () -> Bool,
@@ -50,5 +55,19 @@ public struct HTTPAPIDependencies: Sendable {
         self.metrics = metrics
         self.isReady = isReady
         self.now = now
+    }
+}
+
+/// What the Prometheus-compatible API serves from.
+public struct MetricsDependencies: Sendable {
+    public var engine: PromQLEngine
+    public var store: MetricStore
+    /// The live rule manager (`/api/v1/rules`, `/api/v1/alerts`); nil answers empty lists.
+    public var rules: RuleManager?
+
+    public init(engine: PromQLEngine, store: MetricStore, rules: RuleManager?) {
+        self.engine = engine
+        self.store = store
+        self.rules = rules
     }
 }

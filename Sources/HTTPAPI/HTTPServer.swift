@@ -9,6 +9,9 @@ public enum HTTPServer {
         let latency = QueryDurationHistogram()
         LogsAPI(dependencies: dependencies, configuration: configuration, latency: latency).register(on: router)
         OperationalAPI(dependencies: dependencies, latency: latency).register(on: router)
+        if let metrics = dependencies.metricQueries {
+            MetricsAPI(metrics: metrics, now: dependencies.now, latency: latency).register(on: router)
+        }
         return router
     }
 

@@ -6,6 +6,8 @@ import SluiceModel
 /// `1700000000.5`) or RFC 3339; durations as `5m`/`1h30m` or float seconds.
 struct QueryParameters {
     private var values: [String: String] = [:]
+    /// Every value of a repeated name (`match[]=a&match[]=b`), in order.
+    private var lists: [String: [String]] = [:]
 
     /// The raw query string is decoded here (not by the router) so that `+` is a space
     /// and `%2B` a plus, as form encoding says; a form body's values win.
@@ -18,8 +20,10 @@ struct QueryParameters {
         for pair in form.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard let name = parts.first else { continue }
-            let value = parts.count > 1 ? String(parts[1]) : ""
-            values[String(name).formURLDecoded] = value.formURLDecoded
+            let value = (parts.count > 1 ? String(parts[1]) : "").formURLDecoded
+            let decodedName = String(name).formURLDecoded
+            values[decodedName] = value
+            lists[decodedName, default: []].append(value)
         }
     }
 
@@ -27,6 +31,14 @@ struct QueryParameters {
         guard let value = values[name], !value.isEmpty else { return nil }
         return value
     }
+
+    /// Every non-empty value given for `name`.
+    func all(_ name: String) -> [String] {
+        (lists[name] ?? []).filter { !$0.isEmpty }
+    }
+
+    /// Whether the parameter was given at all, even empty.
+    func isPresent(_ name: String) -> Bool { values[name] != nil }
 
     func required(_ name: String) throws -> String {
         guard let value = self[name] else { throw APIError.badData("missing parameter '\(name)'") }

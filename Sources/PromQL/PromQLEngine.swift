@@ -21,6 +21,26 @@ public struct PromQLEngine: Sendable {
         try PromQLParser.parse(text)
     }
 
+    /// Prometheus's `model.ParseDuration` (`90s`, `1h30m`, `5m`) in milliseconds, or nil.
+    public static func durationMilliseconds(_ text: String) -> Int64? {
+        if case .success(let milliseconds) = PromQLParser.parseDuration(text) { return milliseconds }
+        return nil
+    }
+
+    /// A series selector (`up{job="x"}`, `{__name__=~"node_.+"}`) as `match[]` takes
+    /// it in `/api/v1/series`, `/labels` and `/label/…/values`: the matchers, of which at
+    /// least one must not match the empty string (as Prometheus requires).
+    public static func parseSeriesSelector(_ text: String) throws -> [LabelMatcher] {
+        let expression = try PromQLParser.parse(text)
+        guard case .vectorSelector(let selector) = expression, selector.offset == 0 else {
+            throw PromQLError(kind: .parse, message: "expected a series selector like up{job=\"x\"}", position: 0, query: text)
+        }
+        guard selector.matchers.contains(where: { !$0.matches(value: "") }) else {
+            throw PromQLError(kind: .badRequest, message: "match[] must contain at least one non-empty matcher")
+        }
+        return selector.matchers
+    }
+
     /// Evaluates `text` at `time` (milliseconds): a scalar, string, vector (sorted by
     /// labels unless the expression orders it: `sort`, `sort_desc`, `topk`, `bottomk`)
     /// or, for a range selector, a matrix of its raw samples.

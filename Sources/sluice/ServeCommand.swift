@@ -1,12 +1,15 @@
+import Alerting
 import ArgumentParser
 import Broker
 import Foundation
 import HTTPAPI
 import LogQL
 import LogStore
+import MetricStore
 import Logging
 import Pipeline
 import Processors
+import PromQL
 import ServiceLifecycle
 import SluiceModel
 
@@ -80,23 +83,33 @@ struct ServeCommand: AsyncParsableCommand {
         for problem in store.recoveryReport { logger.warning("log store recovery: \(problem)") }
         let processor = try LogProcessor(pipelines: appliance.pipelines, topics: server.topics, index: LogStoreIndex(store: store),
                                          defaultPartitions: config.defaultPartitions, logger: logger)
+        let metricStore = try MetricStore(configuration: appliance.metrics, now: { Timestamp(nanosecondsSinceEpoch: Self.wallClockNanoseconds()) })
+        for problem in metricStore.recoveryReport { logger.warning("metric store recovery: \(problem)") }
+        let metricProcessor = MetricProcessor(store: metricStore, topics: server.topics, logger: logger)
+        let writer = LocalTopicWriter(topics: server.topics, defaultPartitions: config.defaultPartitions)
+        let promql = PromQLEngine(source: metricStore)
+        let alerting = try Self.makeAlerting(appliance.alerting, engine: promql, processor: metricProcessor, writer: writer, logger: logger)
         let ready = ReadyFlag()
-        let dependencies = HTTPAPIDependencies(
+        var dependencies = HTTPAPIDependencies(
             engine: LogQLEngine(source: store, limits: appliance.http.engineLimits), source: store,
-            writer: LocalTopicWriter(topics: server.topics, defaultPartitions: config.defaultPartitions),
-            metrics: [ProcessorMetrics(processor: processor), LogStoreMetrics(store: store)],
+            writer: writer,
+            metrics: [ProcessorMetrics(processor: processor), LogStoreMetrics(store: store), MetricIngestMetrics(processor: metricProcessor),
+                      AlertingMetrics(rules: alerting.rules, notifiers: alerting.notifiers)],
             isReady: { ready.isSet }, now: { Timestamp(nanosecondsSinceEpoch: Self.wallClockNanoseconds()) })
+        dependencies.metricQueries = MetricsDependencies(engine: promql, store: metricStore, rules: alerting.rules)
         let http = HTTPServer.makeApplication(dependencies: dependencies, configuration: appliance.http, logger: logger) { port in
             print("http-port \(port)")
             fflush(nil)
             ready.set()
         }
-        // Stopped in reverse order: HTTP first, then the processor (which makes the store
-        // durable), then the broker.
+        // Stopped in reverse order: HTTP first, then alerting (its state saved), then the
+        // processors (which make the stores durable), then the broker.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [
                 .init(service: BrokerService(server: server, logger: logger)),
                 .init(service: ProcessorService(processor: processor, store: store)),
+                .init(service: MetricProcessorService(processor: metricProcessor, logger: logger)),
+                .init(service: AlertingService(rules: alerting.rules, notifiers: alerting.notifiers, logger: logger)),
                 .init(service: http),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -105,9 +118,12 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// Embedded defaults, then the file, then the flags, for every part.
-    func applianceConfig() throws -> (broker: BrokerConfig, store: LogStoreConfiguration, http: HTTPAPIConfiguration, pipelines: [LogPipeline]) {
+    func applianceConfig() throws -> ApplianceConfiguration {
         let broker = try brokerConfig()
         var store = LogStoreConfiguration(directory: broker.dataDirectory + "/store")
+        var metrics = MetricStoreConfiguration(directory: broker.dataDirectory + "/metrics")
+        var alerting = AlertingConfiguration()
+        alerting.statePath = broker.dataDirectory + "/alerts-state.json"
         var http = HTTPAPIConfiguration()
         var pipelines = PipelineConfig.embeddedDefault
         if let config {
@@ -115,6 +131,9 @@ struct ServeCommand: AsyncParsableCommand {
                 let file = try ServeConfiguration.load(path: config)
                 try file.apply(to: &store)
                 try file.apply(to: &http)
+                try file.apply(to: &metrics)
+                let directory = URL(fileURLWithPath: config).deletingLastPathComponent().path
+                try file.apply(to: &alerting, configDirectory: directory)
                 if let configured = file.pipelines { pipelines = configured }
             } catch {
                 throw ValidationError("\(error)")
@@ -125,10 +144,54 @@ struct ServeCommand: AsyncParsableCommand {
             (http.host, http.port) = (address.host, address.port)
         }
         do {
-            return (broker, store, http, try pipelines.map { try $0.build() })
+            return ApplianceConfiguration(broker: broker, store: store, http: http, pipelines: try pipelines.map { try $0.build() },
+                                          metrics: metrics, alerting: alerting)
         } catch {
             throw ValidationError("\(config ?? "embedded configuration"): \(error)")
         }
+    }
+
+    /// The rule manager over the metric store, its notifiers, and where their output goes:
+    /// transitions and dead letters to the `alerts` topic, recorded samples into the store.
+    static func makeAlerting(_ configuration: AlertingConfiguration, engine: PromQLEngine, processor: MetricProcessor,
+                             writer: LocalTopicWriter, logger: Logger) throws -> (rules: RuleManager, notifiers: AlertNotifiers) {
+        let evaluator = PromQLRuleEvaluator(engine: engine)
+        let files: [RuleFile]
+        do { files = try RuleFileParser(evaluator: evaluator).load(patterns: configuration.ruleFiles) } catch {
+            throw ValidationError("\(error)")
+        }
+        let notifiers = AlertNotifiers(configuration: configuration, deadLetters: { letter in
+            logger.error("notification given up", metadata: ["receiver": "\(letter.receiver)", "error": "\(letter.lastError)"])
+            do {
+                try writer.append(topic: "alerts", records: [(key: Array(letter.receiver.utf8), value: letter.encodeJSON(),
+                                                              timestampMilliseconds: letter.gaveUpAt)], durable: true)
+            } catch {
+                logger.error("cannot write a dead letter to the alerts topic", metadata: ["error": "\(error)"])
+            }
+        }, logger: logger)
+        let sinks = notifiers.ruleManagerSinks(
+            recordedSamples: { time, samples in
+                let series = samples.map { sample in
+                    var labels = sample.labels
+                    labels["__name__"] = sample.name
+                    return MetricSeriesSamples(labels: labels, timestamps: [time], values: [sample.value])
+                }
+                do { try processor.append(series) } catch {
+                    logger.error("cannot store recording rule samples", metadata: ["error": "\(error)"])
+                }
+            },
+            transitions: { transitions in
+                let records = transitions.map { transition in
+                    (key: Optional(Array(transition.rule.utf8)), value: transition.encodeJSON(), timestampMilliseconds: transition.time)
+                }
+                do { try writer.append(topic: "alerts", records: records, durable: true) } catch {
+                    logger.error("cannot write alert transitions to the alerts topic", metadata: ["error": "\(error)"])
+                }
+            })
+        let rules = RuleManager(files: files, evaluator: evaluator, configuration: configuration.ruleManagerConfiguration,
+                                sinks: sinks, logger: logger)
+        logger.info("alerting: \(files.reduce(0) { $0 + $1.groups.count }) rule groups from \(files.count) files, \(configuration.webhooks.count) webhooks, \(configuration.alertmanagers.count) alertmanagers")
+        return (rules, notifiers)
     }
 
     static func wallClockNanoseconds() -> Int64 {
@@ -136,6 +199,16 @@ struct ServeCommand: AsyncParsableCommand {
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
+}
+
+/// Every part's settings: embedded defaults, then the file, then the flags.
+struct ApplianceConfiguration {
+    var broker: BrokerConfig
+    var store: LogStoreConfiguration
+    var http: HTTPAPIConfiguration
+    var pipelines: [LogPipeline]
+    var metrics: MetricStoreConfiguration
+    var alerting: AlertingConfiguration
 }
 
 /// `HOST:PORT`, with `[v6]:PORT` for IPv6.

@@ -1,8 +1,10 @@
+import Alerting
 import Broker
 import CommitLog
 import Foundation
 import HTTPAPI
 import LogStore
+import MetricStore
 import Pipeline
 import SluiceModel
 import Yams
@@ -210,6 +212,76 @@ struct ServeConfiguration: Decodable {
         if let value = store.compression_level {
             guard (1...19).contains(value) else { throw ConfigurationError("store.compression_level must be 1 to 19") }
             config.compressionLevel = value
+        }
+    }
+
+    /// Applies the `metrics:` section.
+    func apply(to config: inout MetricStoreConfiguration) throws {
+        guard let metrics else { return }
+        if let dir = metrics.dir { config.directory = dir }
+        if let value = metrics.retention {
+            config.retentionMilliseconds = value == "0" || value == "-1" ? nil : try Self.duration(value, key: "metrics.retention") / 1_000_000
+        }
+        if let value = metrics.max_head_age { config.maxHeadAgeNanoseconds = try Self.duration(value, key: "metrics.max_head_age") }
+        if let value = metrics.compression_level {
+            guard (1...19).contains(value) else { throw ConfigurationError("metrics.compression_level must be 1 to 19") }
+            config.compressionLevel = value
+        }
+    }
+
+    /// Applies the `alerting:` section. Rule file paths are relative to the folder of the
+    /// configuration file (`configDirectory`), as Prometheus resolves `rule_files`.
+    func apply(to config: inout AlertingConfiguration, configDirectory: String) throws {
+        guard let alerting else { return }
+        if let files = alerting.rule_files {
+            config.ruleFiles = files.map { $0.hasPrefix("/") ? $0 : configDirectory + "/" + $0 }
+        }
+        if let value = alerting.evaluation_interval {
+            config.evaluationIntervalMilliseconds = try Self.milliseconds(value, key: "alerting.evaluation_interval")
+        }
+        if let value = alerting.external_url {
+            guard value.hasPrefix("http://") || value.hasPrefix("https://") else {
+                throw ConfigurationError("alerting.external_url: '\(value)' is not an http(s) URL")
+            }
+            config.externalURL = value
+        }
+        var retry = RetryPolicy()
+        if let value = alerting.retry_initial_backoff {
+            retry.initialBackoffMilliseconds = try Self.milliseconds(value, key: "alerting.retry_initial_backoff")
+        }
+        if let value = alerting.retry_max_backoff {
+            retry.maximumBackoffMilliseconds = try Self.milliseconds(value, key: "alerting.retry_max_backoff")
+        }
+        if let value = alerting.give_up_after {
+            retry.maximumRetryMilliseconds = try Self.milliseconds(value, key: "alerting.give_up_after")
+        }
+        for (index, receiver) in (alerting.webhooks ?? []).enumerated() {
+            let place = "alerting.webhooks[\(index)]"
+            try Self.checkURL(receiver.url, key: place + ".url")
+            var webhook = WebhookConfiguration(name: receiver.name ?? "webhook-\(index)", url: receiver.url)
+            if let timeout = receiver.timeout { webhook.timeoutMilliseconds = try Self.milliseconds(timeout, key: place + ".timeout") }
+            webhook.retry = retry
+            config.webhooks.append(webhook)
+        }
+        for (index, receiver) in (alerting.alertmanagers ?? []).enumerated() {
+            let place = "alerting.alertmanagers[\(index)]"
+            try Self.checkURL(receiver.url, key: place + ".url")
+            var alertmanager = AlertmanagerConfiguration(url: receiver.url)
+            if let timeout = receiver.timeout { alertmanager.timeoutMilliseconds = try Self.milliseconds(timeout, key: place + ".timeout") }
+            alertmanager.retry = retry
+            config.alertmanagers.append(alertmanager)
+        }
+    }
+
+    static func milliseconds(_ text: String, key: String) throws -> Int64 {
+        let nanoseconds = try duration(text, key: key)
+        guard nanoseconds >= 1_000_000 else { throw ConfigurationError("\(key): '\(text)' is shorter than a millisecond") }
+        return nanoseconds / 1_000_000
+    }
+
+    static func checkURL(_ text: String, key: String) throws {
+        guard text.hasPrefix("http://") else {
+            throw ConfigurationError("\(key): '\(text)' is not an http:// URL (receivers are reached over plain HTTP)")
         }
     }
 

@@ -1,7 +1,9 @@
+import Alerting
 import Broker
 import Foundation
 import LogStore
 import Logging
+import MetricStore
 import Processors
 import ServiceLifecycle
 import Synchronization
@@ -41,4 +43,60 @@ final class ReadyFlag: Sendable {
     private let flag = Atomic<Bool>(false)
     func set() { flag.store(true, ordering: .relaxed) }
     var isSet: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// Indexes the `metrics` topic into the metric store, applies its retention once a
+/// minute, and makes it durable on shutdown.
+struct MetricProcessorService: Service {
+    let processor: MetricProcessor
+    let logger: Logger
+
+    func run() async throws {
+        let store = processor.store
+        try await cancelWhenGracefulShutdown {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await processor.run() }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(60))
+                        do {
+                            let removed = try store.applyRetention()
+                            if removed > 0 { logger.info("metric store retention removed \(removed) blocks") }
+                        } catch {
+                            logger.error("metric store retention failed", metadata: ["error": "\(error)"])
+                        }
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        }
+        try store.close()
+    }
+}
+
+/// Evaluates the rules live and delivers notifications; alert state is restored at start
+/// (alerts pending or firing before a restart are not notified again) and saved by the
+/// rule manager after each evaluation that changes it.
+struct AlertingService: Service {
+    let rules: RuleManager
+    let notifiers: AlertNotifiers
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            let restored = try rules.restoreSnapshot()
+            if restored > 0 { logger.info("alerting: restored \(restored) active alerts") }
+        } catch {
+            logger.error("alerting: alert state not restored", metadata: ["error": "\(error)"])
+        }
+        notifiers.start()
+        defer { notifiers.stop() }
+        try await cancelWhenGracefulShutdown {
+            do { try await rules.run() } catch is CancellationError {}
+        }
+        // With no rules, `run` returns at once; the service still lives until shutdown
+        // (a service that returns early stops the whole appliance).
+        try? await gracefulShutdown()
+    }
 }

@@ -1,3 +1,5 @@
+import SluiceModel
+
 /// How a receiver is retried.
 public struct RetryPolicy: Sendable, Equatable {
     /// The wait after the first failure; doubles after each further one.
@@ -130,5 +132,40 @@ public struct DeliveryQueueStateMachine: Sendable {
     public mutating func attempting(_ sequence: UInt64, at time: Int64) {
         guard items.first?.sequence == sequence, items[0].firstAttemptAt == nil else { return }
         items[0].firstAttemptAt = time
+    }
+}
+
+extension DeadLetter {
+    /// The record written to the `alerts` topic when a receiver stays down:
+    /// `{"type":"dead_letter","timestamp":"…","receiver":…,"url":…,"error":…,"attempts":5,
+    /// "first_attempt_at":"…"|null,"payload":{…the body that was not delivered…}}`.
+    public func encodeJSON() -> [UInt8] {
+        var writer = JSONWriter(capacity: 256 + payload.count)
+        func time(_ milliseconds: Int64) {
+            writer.raw(UInt8(ascii: "\""))
+            Timestamp(nanosecondsSinceEpoch: milliseconds &* 1_000_000).appendRFC3339(to: &writer.bytes)
+            writer.raw(UInt8(ascii: "\""))
+        }
+        writer.raw("{\"type\":\"dead_letter\",\"timestamp\":")
+        time(gaveUpAt)
+        writer.raw(",\"receiver\":")
+        writer.string(receiver)
+        writer.raw(",\"url\":")
+        writer.string(url)
+        writer.raw(",\"error\":")
+        writer.string(lastError)
+        writer.raw(",\"attempts\":")
+        writer.int(Int64(attempts))
+        writer.raw(",\"first_attempt_at\":")
+        if let firstAttemptAt { time(firstAttemptAt) } else { writer.raw("null") }
+        // Bodies are JSON this process wrote; anything else is kept as a string.
+        writer.raw(",\"payload\":")
+        if payload.first == UInt8(ascii: "{") || payload.first == UInt8(ascii: "[") {
+            writer.rawBytes(payload)
+        } else {
+            _ = writer.string(bytes: payload)
+        }
+        writer.raw("}")
+        return writer.bytes
     }
 }

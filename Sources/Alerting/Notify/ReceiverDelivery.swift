@@ -21,6 +21,10 @@ public final class ReceiverDelivery: Sendable {
     private let running = Mutex<(started: Bool, stopping: Bool)>((false, false))
     /// Serialises `deliverDue`, so the queue's head is never sent twice at once.
     private let sendGate = Mutex(())
+    /// Notifications the receiver accepted, attempts that failed, notifications given up.
+    public let deliveredCount = Atomic<Int>(0)
+    public let failedAttemptCount = Atomic<Int>(0)
+    public let deadLetterCount = Atomic<Int>(0)
 
     public init(name: String, url: String, policy: RetryPolicy, timeoutMilliseconds: Int64 = 10_000,
                 contentType: String = "application/json", transport: any NotificationTransport,
@@ -43,7 +47,10 @@ public final class ReceiverDelivery: Sendable {
     public func enqueue(_ payload: [UInt8]) {
         let now = clock.nowMilliseconds()
         let dropped = queue.withLock { $0.enqueue(payload, at: now) }
-        for item in dropped { deadLetters(deadLetter(item, at: now)) }
+        for item in dropped {
+            deadLetterCount.add(1, ordering: .relaxed)
+            deadLetters(deadLetter(item, at: now))
+        }
         wakeup.signal()
     }
 
@@ -81,13 +88,16 @@ public final class ReceiverDelivery: Sendable {
                     let done = clock.nowMilliseconds()
                     guard let failure else {
                         queue.withLock { $0.delivered(item.sequence) }
+                        deliveredCount.add(1, ordering: .relaxed)
                         continue
                     }
+                    failedAttemptCount.add(1, ordering: .relaxed)
                     let givenUp = queue.withLock { $0.failed(item.sequence, error: failure.message, at: done, permanent: failure.permanent) }
                     if let givenUp {
                         logger.error("notification given up", metadata: [
                             "receiver": "\(name)", "error": "\(failure.message)", "attempts": "\(givenUp.failures)",
                         ])
+                        deadLetterCount.add(1, ordering: .relaxed)
                         deadLetters(deadLetter(givenUp, at: done))
                     } else {
                         logger.warning("notification failed, will retry", metadata: ["receiver": "\(name)", "error": "\(failure.message)"])
