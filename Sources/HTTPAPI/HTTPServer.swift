@@ -12,6 +12,7 @@ public enum HTTPServer {
         if let metrics = dependencies.metricQueries {
             MetricsAPI(metrics: metrics, now: dependencies.now, latency: latency).register(on: router)
         }
+        if let replay = dependencies.replay { ReplayAPI(service: replay).register(on: router) }
         return router
     }
 
