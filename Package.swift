@@ -152,6 +152,7 @@ let package = Package(
         ]),
         .testTarget(name: "HTTPAPITests", dependencies: [
             "HTTPAPI", "LogQL", "LogQLReference", "LogStore", "MetricStore", "PromQL", "Alerting", "Processors", "Pipeline", "Broker", "CommitLog", "SluiceModel", "TestSupport",
+            "Replay",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "ReplayTests", dependencies: [
