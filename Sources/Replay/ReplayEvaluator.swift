@@ -96,8 +96,8 @@ public final class ReplayEvaluator {
         var stretchStart = from
         var started = false
         while stretchStart <= to, !isCancelled() {
-            let (stretchEnd, overflow) = stretchStart.addingReportingOverflow(stretch - 1)
-            let end = overflow ? to : min(to, stretchEnd)
+            // Stretches end on multiples of their length (progress reads "through 02:00:00").
+            let end = min(to, PrecomputedRuleEvaluator.floor(stretchStart, stretch) + stretch)
             if options.precompute { evaluator.prepare(rules.precomputable, from: stretchStart, through: end) }
             if !started {
                 // The first evaluation of each group is at the first multiple of its interval at or after `from`.
