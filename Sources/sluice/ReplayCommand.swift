@@ -19,36 +19,22 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Backtest alert rules over a topic's past metrics, or re-publish a time window of a topic.",
         discussion: """
-            Reads the topic from the offset of --from (offsets-for-times) to --to, with enough
-            data before --from for the rules' ranges and lookback, and evaluates the rules in
-            event time as the live rule manager would: every group at each multiple of its
-            interval, with `for` and `keep_firing_for`. Evaluation starts with no alerts held,
-            so a condition already true at --from becomes pending there. The same topic
-            content and rules always give the same output.
+            Reads the topic from the offset of --from (offsets-for-times) to --to, with enough data before --from for the rules' ranges and lookback, and evaluates the rules in event time as the live rule manager would: every group at each multiple of its interval, with `for` and `keep_firing_for`. Evaluation starts with no alerts held, so a condition already true at --from becomes pending there. The same topic content and rules always give the same output.
 
-            Prints every alert transition (time, rule, labels, from, to, value) in order of
-            time, rule and labels, then a summary per alerting rule:
-              fired   transitions into firing
-              flaps   transitions into firing of an alert (same labels) that had already
-                      resolved earlier in the window: pages that came back
-              errors  evaluations of the rule's expression that failed
+            Prints every alert transition (time, rule, labels, from, to, value) in order of time, rule and labels, then a summary per alerting rule: `fired` counts transitions into firing; `flaps` counts transitions into firing of an alert (same labels) that had already resolved earlier in the window, i.e. pages that came back (keep_firing_for bridging a dip is no flap); `errors` counts failed evaluations of the rule's expression.
 
-            With --into-topic the window's records are copied to that topic with their keys
-            and timestamps (rules are then evaluated only if --rules is given too).
-
-            Without --rules the appliance's configured rule files are used. A progress bar is
-            shown on standard error when it is a terminal.
+            With --into-topic the window's records are copied to that topic with their keys and timestamps; rules are then evaluated only if --rules is given too. Without --rules the appliance's configured rule files are used. A progress bar is shown on standard error when it is a terminal.
 
             Examples:
               sluice replay --from 2026-11-21T00:00:00Z --to 2026-11-22T00:00:00Z --rules etc/rules/node.yml
-              sluice replay --from -6h --to now --rules a.yml --rules b.yml --output ndjson
+              sluice replay --from now-6h --rules a.yml --rules b.yml --output ndjson
               sluice replay --from 2026-11-21T13:00:00Z --to 2026-11-21T14:00:00Z --into-topic incident-1300
             """)
 
     @Option(help: "The topic to replay.")
     var topic = "metrics"
 
-    @Option(help: "Window start: RFC 3339, Unix seconds, `now`, or relative to now (-2h, now-30m).")
+    @Option(help: "Window start: RFC 3339, Unix seconds, `now`, or relative to now (now-2h, or --from=-2h).")
     var from: String
 
     @Option(help: "Window end (inclusive), in the same forms. Default now.")
@@ -69,11 +55,17 @@ struct ReplayCommand: ParsableCommand {
         case table, ndjson
     }
 
+    func validate() throws {
+        let now = Date().timeIntervalSince1970
+        guard try Self.milliseconds(from, now: now, option: "--from") <= Self.milliseconds(to, now: now, option: "--to") else {
+            throw ValidationError("--to is before --from")
+        }
+    }
+
     func run() throws {
         let now = Date().timeIntervalSince1970
         let start = try Self.milliseconds(from, now: now, option: "--from")
         let end = try Self.milliseconds(to, now: now, option: "--to")
-        guard start <= end else { throw ValidationError("--to is before --from") }
         var body = JSONWriter(capacity: 4096)
         body.raw("{\"topic\":")
         body.string(topic)
