@@ -11,9 +11,10 @@ import Synchronization
 /// "As if live": the same `RuleManager` and state machine as `sluice serve`, evaluating
 /// each group at every multiple of its interval in the window (missed iterations are not
 /// skipped), over the same PromQL engine; recording rules' samples go back into the buffer
-/// after each group evaluation, as the live sink writes them to the store. Evaluation
-/// starts with no alerts held: an alert whose condition already holds at `from` becomes
-/// pending at the first evaluation, as after a fresh start without a state file.
+/// after each group evaluation, as the live sink writes them to the store, and run through
+/// a warm-up before `from` when other rules read them. Evaluation starts with no alerts
+/// held: an alert whose condition already holds at `from` becomes pending at the first
+/// evaluation, as after a fresh start without a state file.
 ///
 /// The window is evaluated in stretches (`Options.stretchMilliseconds`): for each, the
 /// expressions that read no recorded series are computed ahead as range queries
@@ -90,21 +91,10 @@ public final class ReplayEvaluator {
                                     transitions: { transitions in collected.withLock { $0 += transitions } }),
             logger: logger)
 
+        recordingWarmup(before: from, configuration: configuration, logger: logger, isCancelled: isCancelled)
         var summaries = SummaryBuilder(rules: rules)
         var totals = ReplayEvaluationTotals()
-        let stretch = self.stretch
-        var stretchStart = from
-        var started = false
-        while stretchStart <= to, !isCancelled() {
-            // Stretches end on multiples of their length (progress reads "through 02:00:00").
-            let end = min(to, PrecomputedRuleEvaluator.floor(stretchStart, stretch) + stretch)
-            if options.precompute { evaluator.prepare(rules.precomputable, from: stretchStart, through: end) }
-            if !started {
-                // The first evaluation of each group is at the first multiple of its interval at or after `from`.
-                manager.advance(to: from)
-                started = true
-            }
-            manager.advance(to: end)
+        evaluateStretches(manager, evaluator, jobs: rules.precomputable, from: from, to: to, isCancelled: isCancelled) { end in
             let transitions = collected.withLock { collected in
                 defer { collected = [] }
                 return collected
@@ -114,14 +104,52 @@ public final class ReplayEvaluator {
             totals.transitions += ordered.count
             if !ordered.isEmpty { onTransitions(ordered) }
             onProgress(Progress(evaluatedThrough: end, from: from, to: to))
-            if end == to { break }
-            stretchStart = end + 1
         }
-        evaluator.clear()
         let counters = evaluator.snapshot
         totals.evaluations = counters.evaluations
         totals.precomputed = counters.precomputed
         return (summaries.summaries(errors: counters.errors), totals)
+    }
+
+    /// Advances `manager` through `from...to` stretch by stretch, preparing each stretch's
+    /// range queries first; `afterStretch` gets each stretch's end.
+    private func evaluateStretches(_ manager: RuleManager, _ evaluator: PrecomputedRuleEvaluator,
+                                   jobs: [PrecomputedRuleEvaluator.Job], from: Int64, to: Int64,
+                                   isCancelled: () -> Bool, afterStretch: (Int64) -> Void = { _ in }) {
+        let stretch = self.stretch
+        var stretchStart = from
+        var started = false
+        while stretchStart <= to, !isCancelled() {
+            // Stretches end on multiples of their length (progress reads "through 02:00:00").
+            let end = min(to, PrecomputedRuleEvaluator.floor(stretchStart, stretch) + stretch)
+            if options.precompute { evaluator.prepare(jobs, from: stretchStart, through: end) }
+            if !started {
+                // The first evaluation of each group is at the first multiple of its interval at or after `from`.
+                manager.advance(to: from)
+                started = true
+            }
+            manager.advance(to: end)
+            afterStretch(end)
+            if end == to { break }
+            stretchStart = end + 1
+        }
+        evaluator.clear()
+    }
+
+    /// Live, recording rules have run all along: rules reading their output see its
+    /// history. So before the window, the recording rules alone run over the warm-up
+    /// (`ReplayRuleSet.recordingWarmupMilliseconds`), writing into the buffer; nothing of
+    /// this is reported or counted.
+    private func recordingWarmup(before from: Int64, configuration: RuleManager.Configuration, logger: Logger,
+                                 isCancelled: () -> Bool) {
+        let warmup = rules.recordingWarmupMilliseconds(lookbackDelta: options.lookbackDelta)
+        guard warmup > 0, !rules.recordingFiles.isEmpty else { return }
+        let evaluator = PrecomputedRuleEvaluator(engine: PromQLEngine(source: source, lookbackDelta: options.lookbackDelta))
+        let manager = RuleManager(files: rules.recordingFiles, evaluator: evaluator, configuration: configuration,
+                                  sinks: RuleManagerSinks(recordedSamples: recordSamples), logger: logger)
+        let recordingExpressions = Set(rules.recordingFiles.flatMap(\.groups).flatMap(\.rules).map(\.expression))
+        evaluateStretches(manager, evaluator, jobs: rules.precomputable.filter { recordingExpressions.contains($0.expression) },
+                          from: from - warmup, to: from - 1, isCancelled: isCancelled)
     }
 
     /// Runs the whole window and collects the timeline.

@@ -151,6 +151,30 @@ import TestSupport
         #expect(precomputed.transitions.contains { $0.rule == "FleetLoadHigh" && $0.to == .firing })
     }
 
+    @Test func recordingRulesRunThroughAWarmUpBeforeTheWindow() throws {
+        let rules = try ReplayTesting.rules("""
+        groups:
+          - name: recorded
+            interval: 10s
+            rules:
+              - record: host:load
+                expr: node_load1
+              - alert: RecentPeak
+                expr: max_over_time(host:load[10m]) > 10
+        """)
+        #expect(rules.recordingWarmupMilliseconds(lookbackDelta: 5 * Self.minute) == 15 * Self.minute)
+        #expect(rules.warmupMilliseconds(lookbackDelta: 5 * Self.minute) == 20 * Self.minute)
+        // host-2's load was 20 from +30m to +45m, before the window starts at +50m: live, the
+        // recorded series would hold that peak, so the alert fires at once.
+        let timeline = ReplayTesting.timeline(rules, try Self.incidentBuffer(), from: Self.base + 50 * Self.minute,
+                                              to: Self.base + 60 * Self.minute)
+        #expect(ReplayTesting.brief(timeline, base: Self.base) == [
+            "3000s RecentPeak host-2 inactive→firing", "3300s RecentPeak host-2 firing→resolved",
+        ])
+        // Only the window's evaluations count: two rules, every 10 s of 10 minutes.
+        #expect(timeline.totals.evaluations == 2 * 61)
+    }
+
     // MARK: Range-precomputed versus instant evaluation
 
     static let mixedRules = """
