@@ -36,6 +36,9 @@ public final class ReplayService: Sendable {
         public var temporaryDirectory: String
         public var evaluation = ReplayEvaluator.Options()
         public var maxConcurrentReplays = 2
+        /// Longest window (Loki's max_query_length, 721 h): a backtest holds its window's
+        /// samples in memory (as Gorilla chunks).
+        public var maxWindowMilliseconds: Int64 = 721 * 3_600_000
 
         public init(temporaryDirectory: String) {
             self.temporaryDirectory = temporaryDirectory
@@ -82,6 +85,9 @@ public final class ReplayService: Sendable {
         }
         guard request.from.magnitude < 1 << 50, request.to.magnitude < 1 << 50 else {
             throw ReplayError(.badRequest, "time out of range")
+        }
+        guard request.to - request.from <= configuration.maxWindowMilliseconds else {
+            throw ReplayError(.badRequest, "the window is longer than \(configuration.maxWindowMilliseconds / 3_600_000)h; replay it in parts")
         }
         guard topics.partitionCount(request.topic) != nil else {
             throw ReplayError(.notFound, "no topic named '\(request.topic)'")

@@ -165,6 +165,8 @@ import TestSupport
         #expect(refusal(ReplayRequest(topic: "nope", from: 0, to: 1, rules: [.init(name: "a.yml", content: Self.rules)]))?.kind == .notFound)
         #expect(refusal(ReplayRequest(topic: "metrics", from: 2, to: 1, rules: [.init(name: "a.yml", content: Self.rules)]))?.kind == .badRequest)
         #expect(refusal(ReplayRequest(topic: "metrics", from: 0, to: 1, intoTopic: "metrics"))?.kind == .badRequest)
+        #expect(refusal(ReplayRequest(topic: "metrics", from: 0, to: 722 * 3_600_000, intoTopic: "copy"))?.message
+            == "the window is longer than 721h; replay it in parts")
         // No rules sent and none configured.
         #expect(refusal(ReplayRequest(topic: "metrics", from: 0, to: 1))?.message.hasPrefix("no rules to replay") == true)
     }
