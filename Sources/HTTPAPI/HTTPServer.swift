@@ -10,7 +10,8 @@ public enum HTTPServer {
         LogsAPI(dependencies: dependencies, configuration: configuration, latency: latency).register(on: router)
         OperationalAPI(dependencies: dependencies, latency: latency).register(on: router)
         if let metrics = dependencies.metricQueries {
-            MetricsAPI(metrics: metrics, now: dependencies.now, latency: latency).register(on: router)
+            MetricsAPI(metrics: metrics, now: dependencies.now, latency: latency,
+                       timeoutNanoseconds: configuration.queryTimeoutNanoseconds).register(on: router)
         }
         if let replay = dependencies.replay { ReplayAPI(service: replay).register(on: router) }
         return router

@@ -14,6 +14,8 @@ struct MetricsAPI: Sendable {
     let metrics: MetricsDependencies
     let now: @Sendable () -> Timestamp
     let latency: QueryDurationHistogram
+    /// A query running longer stops with 503 `timeout` (`http.query_timeout`).
+    let timeoutNanoseconds: Int64
 
     func register(on router: Router<BasicRequestContext>) {
         route(router, "/api/v1/query") { parameters in try await instantQuery(parameters) }
@@ -31,6 +33,13 @@ struct MetricsAPI: Sendable {
             }
             return LogsAPI.json(metrics.rules?.rulesResponseJSON(filter: filter) ?? Array(#"{"status":"success","data":{"groups":[]}}"#.utf8))
         }
+        // What Grafana's Prometheus data source asks besides queries: the version whose
+        // semantics these answers follow, and no metadata or exemplars.
+        router.get("/api/v1/status/buildinfo") { _, _ in
+            LogsAPI.json(Array(#"{"status":"success","data":{"version":"2.42.0","revision":"sluice","branch":"","buildUser":"","buildDate":"","goVersion":""}}"#.utf8))
+        }
+        router.get("/api/v1/metadata") { _, _ in LogsAPI.json(Array(#"{"status":"success","data":{}}"#.utf8)) }
+        route(router, "/api/v1/query_exemplars") { _ in LogsAPI.json(Array(#"{"status":"success","data":[]}"#.utf8)) }
         router.get("/api/v1/alerts") { _, _ in
             LogsAPI.json(metrics.rules?.alertsResponseJSON() ?? Array(#"{"status":"success","data":{"alerts":[]}}"#.utf8))
         }
@@ -56,7 +65,7 @@ struct MetricsAPI: Sendable {
         let query = parameters["query"] ?? ""
         let time = try Self.time(parameters, "time") ?? now().millisecondsSinceEpoch
         let engine = metrics.engine
-        return try await run(endpoint: "prom_query") { try engine.instantQuery(query, at: time) }
+        return try await run(endpoint: "prom_query") { isCancelled in try engine.instantQuery(query, at: time, isCancelled: isCancelled) }
     }
 
     private func rangeQuery(_ parameters: QueryParameters) async throws -> Response {
@@ -71,14 +80,17 @@ struct MetricsAPI: Sendable {
             throw APIError.badData("invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer")
         }
         let engine = metrics.engine
-        return try await run(endpoint: "prom_query_range") { try engine.rangeQuery(query, start: start, end: end, step: step) }
+        return try await run(endpoint: "prom_query_range") { isCancelled in
+            try engine.rangeQuery(query, start: start, end: end, step: step, isCancelled: isCancelled)
+        }
     }
 
-    private func run(endpoint: String, _ body: @escaping @Sendable () throws -> PromQLValue) async throws -> Response {
+    private func run(endpoint: String, _ body: @escaping @Sendable (_ isCancelled: @escaping () -> Bool) throws -> PromQLValue) async throws -> Response {
         let started = ContinuousClock.now
+        let deadline = started + .nanoseconds(timeoutNanoseconds)
         let value: PromQLValue
         do {
-            value = try await NIOThreadPool.singleton.runIfActive(body)
+            value = try await NIOThreadPool.singleton.runIfActive { try body { ContinuousClock.now > deadline } }
         } catch let error as PromQLError {
             throw Self.apiError(error)
         }
@@ -94,6 +106,7 @@ struct MetricsAPI: Sendable {
         case .parse: return APIError.badData("invalid parameter \"\(parameter)\": \(error.description)")
         case .badRequest: return APIError.badData(error.description)
         case .execution: return APIError(.unprocessableContent, "execution", error.description)
+        case .timeout: return APIError(.serviceUnavailable, "timeout", error.description)
         }
     }
 

@@ -26,6 +26,14 @@ public struct LogMetricsAggregator: Sendable {
         changed = true
     }
 
+    /// Every series' total, sorted by name and labels, whether or not it changed: written
+    /// every interval like a scrape, so a quiet counter stays visible to queries (it would
+    /// vanish after the 5-minute lookback otherwise).
+    public var totalsSnapshot: [MetricSample] {
+        totals.map { MetricSample(name: $0.key.name, labels: $0.key.labels, value: $0.value) }
+            .sorted { ($0.name, $0.labels.sortKey) < ($1.name, $1.labels.sortKey) }
+    }
+
     /// Every series' total, sorted by name and labels; nil when nothing changed since the
     /// last call.
     public mutating func snapshotIfChanged() -> [MetricSample]? {

@@ -253,15 +253,29 @@ public final class LogProcessor: Sendable {
         }
     }
 
+    /// Publishes every pipeline's metric totals as one batch (one batch per interval from
+    /// host `sluice`: the metric processor marks series missing from the next batch of a
+    /// host stale, so the pipelines' series must travel together). Equal series of two
+    /// pipelines are added up.
     private func publishMetrics(_ aggregators: inout [LogMetricsAggregator]) throws {
-        let now = Timestamp(nanosecondsSinceEpoch: Self.wallClockNanoseconds())
-        for number in aggregators.indices {
-            guard let samples = aggregators[number].snapshotIfChanged() else { continue }
-            let batch = MetricBatch(timestamp: now, host: "sluice", samples: samples)
-            try writer.append(topic: metricsTopic, records: [(key: Array("sluice".utf8), value: batch.encodeJSON(),
-                                                              timestampMilliseconds: now.millisecondsSinceEpoch)],
-                              durable: false)
+        var totals: [String: MetricSample] = [:]
+        for aggregator in aggregators {
+            for sample in aggregator.totalsSnapshot {
+                let key = sample.name + "\u{0}" + sample.labels.sortKey
+                if let existing = totals[key] {
+                    totals[key] = MetricSample(name: sample.name, labels: sample.labels, value: existing.value + sample.value)
+                } else {
+                    totals[key] = sample
+                }
+            }
         }
+        guard !totals.isEmpty else { return }
+        let samples = totals.values.sorted { ($0.name, $0.labels.sortKey) < ($1.name, $1.labels.sortKey) }
+        let now = Timestamp(nanosecondsSinceEpoch: Self.wallClockNanoseconds())
+        let batch = MetricBatch(timestamp: now, host: "sluice", samples: samples)
+        try writer.append(topic: metricsTopic, records: [(key: Array("sluice".utf8), value: batch.encodeJSON(),
+                                                          timestampMilliseconds: now.millisecondsSinceEpoch)],
+                          durable: false)
     }
 
     static func wallClockNanoseconds() -> Int64 {

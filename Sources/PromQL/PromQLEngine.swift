@@ -44,10 +44,13 @@ public struct PromQLEngine: Sendable {
     /// Evaluates `text` at `time` (milliseconds): a scalar, string, vector (sorted by
     /// labels unless the expression orders it: `sort`, `sort_desc`, `topk`, `bottomk`)
     /// or, for a range selector, a matrix of its raw samples.
-    public func instantQuery(_ text: String, at time: Int64) throws -> PromQLValue {
+    /// `isCancelled` is asked as evaluation goes on (a deadline); once true, the query
+    /// stops with a `.timeout` error.
+    public func instantQuery(_ text: String, at time: Int64, isCancelled: @escaping () -> Bool = { false }) throws -> PromQLValue {
         let expression = try PromQLParser.parse(text)
         try Self.requireTimeInRange(time)
         let evaluator = PromQLEvaluator(source: source, lookbackDelta: lookbackDelta, start: time, end: time, interval: 1)
+        evaluator.isCancelled = isCancelled
         switch try evaluator.evaluate(expression) {
         case .scalar(let values):
             return .scalar(time: time, value: values[0])
@@ -66,7 +69,8 @@ public struct PromQLEngine: Sendable {
 
     /// Evaluates `text` at `start`, `start + step`, … up to `end` (milliseconds) into a
     /// matrix: one series per label set seen at any step, series sorted by labels.
-    public func rangeQuery(_ text: String, start: Int64, end: Int64, step: Int64) throws -> PromQLValue {
+    public func rangeQuery(_ text: String, start: Int64, end: Int64, step: Int64,
+                           isCancelled: @escaping () -> Bool = { false }) throws -> PromQLValue {
         let expression = try PromQLParser.parse(text)
         if step <= 0 {
             throw PromQLError(kind: .badRequest,
@@ -85,6 +89,7 @@ public struct PromQLEngine: Sendable {
                               message: "invalid expression type \"\(type.rawValue)\" for range query, must be Scalar or instant Vector")
         }
         let evaluator = PromQLEvaluator(source: source, lookbackDelta: lookbackDelta, start: start, end: end, interval: step)
+        evaluator.isCancelled = isCancelled
         var result: [PromQLSeries] = []
         switch try evaluator.evaluate(expression) {
         case .scalar(let values):

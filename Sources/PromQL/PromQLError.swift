@@ -11,6 +11,8 @@ public struct PromQLError: Error, Sendable, Equatable, CustomStringConvertible {
         /// Raised while evaluating: many-to-many matching, duplicate label sets, a bad
         /// regular expression in `label_replace` (Prometheus answers 422, `execution`).
         case execution
+        /// The caller's deadline passed while evaluating (Prometheus answers 503, `timeout`).
+        case timeout
     }
 
     public var kind: Kind

@@ -10,6 +10,10 @@ final class PromQLEvaluator {
     let start: Int64
     let interval: Int64
     let stepCount: Int
+    /// Asked before each node and after each fetch: a query past its deadline stops there.
+    var isCancelled: () -> Bool = { false }
+
+    static let timedOut = PromQLError(kind: .timeout, message: "query timed out in expression evaluation")
 
     static let sameLabelSetError = PromQLError.execution("vector cannot contain metrics with the same labelset")
 
@@ -35,6 +39,7 @@ final class PromQLEvaluator {
     @inline(__always) func time(ofStep step: Int) -> Int64 { start + Int64(step) * interval }
 
     func evaluate(_ expression: PromQLExpression) throws(PromQLError) -> StepValue {
+        if isCancelled() { throw Self.timedOut }
         switch expression {
         case .number(let value, _):
             return .scalar([Double](repeating: value, count: stepCount))
@@ -84,6 +89,7 @@ final class PromQLEvaluator {
         } catch {
             throw PromQLError.execution("expanding series: \(error)")
         }
+        if isCancelled() { throw Self.timedOut }
         series.sort { Labels.promQLOrder($0.labels, $1.labels) }
         return series
     }

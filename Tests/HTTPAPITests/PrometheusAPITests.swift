@@ -152,6 +152,8 @@ import TestSupport
             response = try await client.execute(uri: "/api/v1/label/host/values?" + formEncode([("match[]", "temperature_celsius{host!=\"a\"}")]),
                                                 method: .get)
             #expect(jsonObject(response.body)["data"] as? [String] == ["b"])
+            response = try await client.execute(uri: "/api/v1/status/buildinfo", method: .get)
+            #expect((jsonObject(response.body)["data"] as? [String: Any])?["version"] as? String == "2.42.0")
             // Outside the data's time range: nothing.
             response = try await client.execute(uri: "/api/v1/label/host/values?" + formEncode([
                 ("start", Self.seconds(Self.base - 7_200_000)), ("end", Self.seconds(Self.base - 3_600_000))]), method: .get)

@@ -165,3 +165,27 @@ def test_the_cli_answers_as_the_api(sluice):
     assert done.returncode == 0 and expected["data"]["result"][0]["metric"]["host"] in done.stdout
     done = subprocess.run([str(SLUICE), "metrics", "query", "sum(", "--url", sluice.http], capture_output=True, text=True)
     assert done.returncode != 0 and "parse error" in done.stderr
+
+
+SERIES_QUERIES = [
+    [("match[]", 'node_memory_MemAvailable_bytes')],
+    [("match[]", '{__name__=~"node_network_.+", device="lo"}')],
+    [("match[]", 'node_load1{host=~"db-.*"}'), ("match[]", 'temperature_celsius{host="web-01"}')],
+    [("match[]", 'node_load1'), ("start", str(corpus.START_S + 7200 - 600)), ("end", str(corpus.START_S + 7200))],
+]
+
+
+@pytest.mark.parametrize("params", SERIES_QUERIES, ids=[str(p) for p in SERIES_QUERIES])
+def test_series_labels_and_values_equal_prometheus(prometheus, sluice, params):
+    """`/api/v1/series`, `/labels` and `/label/host/values` with the same match[] and range."""
+    import urllib.parse
+    from prometheus_support import http_json
+    encoded = urllib.parse.urlencode(params)
+    for path in ("series", "labels", "label/host/values"):
+        want_status, want = http_json(f"{prometheus.url}/api/v1/{path}?{encoded}")
+        got_status, got = http_json(f"{sluice.http}/api/v1/{path}?{encoded}")
+        assert (got_status, got["status"]) == (want_status, want["status"]) == (200, "success"), (path, got)
+        if path == "series":
+            assert sorted(map(_key, got["data"])) == sorted(map(_key, want["data"])), path
+        else:
+            assert got["data"] == want["data"], (path, params)

@@ -230,7 +230,10 @@ def test_confluent_producer_round_trip(broker, compression, idempotence):
 
     batches = stored_batches(broker.bootstrap, topic)
     assert sum(count for _, count, _, _ in batches) == len(messages)
-    assert {codec for _, _, codec, _ in batches} == {CODEC_IDS[compression]}, batches
+    # librdkafka sends a batch uncompressed when compressing would not shrink it (small
+    # first batches), so uncompressed batches may appear beside the codec, never alone.
+    codecs = {codec for _, _, codec, _ in batches}
+    assert CODEC_IDS[compression] in codecs and codecs <= {CODEC_IDS[compression], 0}, batches
     if idempotence:
         assert all(pid >= 0 for _, _, _, pid in batches), batches
     else:

@@ -96,6 +96,25 @@ import Testing
         #expect(try e.instantQuery("1 + 1", at: 5) == .scalar(time: 5, value: 2))
         #expect(try e.instantQuery(#""hello""#, at: 5) == .string(time: 5, value: "hello"))
     }
+
+    /// A deadline that passes stops the query with a timeout, not a partial answer.
+    @Test func aPassedDeadlineStopsTheQuery() throws {
+        let engine = engine(series(["__name__": "up", "job": "a"], [(0, 1), (15, 1), (30, 1)]))
+        var checks = 0
+        let afterTwoChecks = { () -> Bool in
+            checks += 1
+            return checks > 2
+        }
+        #expect(throws: PromQLError(kind: .timeout, message: "query timed out in expression evaluation")) {
+            _ = try engine.rangeQuery("sum(rate(up[1m])) * 2", start: at(0), end: at(60), step: 15_000, isCancelled: afterTwoChecks)
+        }
+        #expect(throws: PromQLError.self) { _ = try engine.instantQuery("up", at: at(30), isCancelled: { true }) }
+        guard case .vector(let samples) = try engine.instantQuery("up", at: at(30), isCancelled: { false }) else {
+            Issue.record("not a vector")
+            return
+        }
+        #expect(samples.count == 1)
+    }
 }
 
 /// The JSON API's number and time formats, as Prometheus 2.42 writes them.
