@@ -23,7 +23,7 @@ public final class ReplayBuffer: MetricSampleSource, Sendable {
     private let processor: MetricProcessor
     private let counts = Mutex((samples: 0, invalidRecords: 0))
 
-    /// Creates the folder (which must not exist yet) and an empty store in it.
+    /// Creates the folder (a fresh one per replay) and an empty store in it.
     public init(directory: String, topics: TopicStore, topic: String, logger: Logger) throws {
         self.directory = directory
         try FileSystem.createDirectory(directory)

@@ -50,6 +50,7 @@ public struct ReplayTotals: Sendable, Equatable {
     public var to: Int64
     /// Where reading began: `from` minus the rules' warm-up (`from` when only re-publishing).
     public var warmupFrom: Int64
+    /// Records read for the backtest (from the warm-up on), or else re-published.
     public var records = 0
     public var invalidRecords = 0
     public var samples = 0

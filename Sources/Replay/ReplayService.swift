@@ -172,7 +172,8 @@ public final class ReplayService: Sendable {
         if !sink.stopped { _ = send(.done(totals)) }
     }
 
-    /// Copies the window's records to `into`, keeping keys and timestamps; fsyncs at the end.
+    /// Copies the window's records to `into`, keeping keys and timestamps (not headers;
+    /// records without a value, tombstones, are left out); fsyncs at the end.
     private func republish(_ request: ReplayRequest, into: String, send: (ReplayEvent) -> Bool) throws -> Int {
         var reader = try TopicTimeRangeReader(topics: topics, topic: request.topic, from: request.from, to: request.to)
         var written = 0
@@ -205,7 +206,7 @@ public final class ReplayService: Sendable {
         }
         let read = reader.progress
         let statistics = buffer.statistics
-        totals.records += read.records
+        totals.records = read.records
         totals.invalidRecords = statistics.invalidRecords
         totals.samples = statistics.samples
 
