@@ -142,6 +142,21 @@ import TestSupport
         #expect(Set(copied.map(\.key)) == ["web-1", "web-2", "db-1", "db-2"])
     }
 
+    @Test func rulesAndIntoTopicTogetherDoBoth() throws {
+        _ = try produceHour()
+        let from = Self.base + 5 * Self.minute, to = Self.base + 15 * Self.minute
+        let events = try run(ReplayRequest(topic: "metrics", from: from, to: to,
+                                           rules: [.init(name: "load.yml", content: Self.rules)], intoTopic: "copy"))
+        guard case .done(let totals)? = events.last else {
+            Issue.record("no done event")
+            return
+        }
+        #expect(totals.republished == 61 * 4)
+        #expect(totals.records == 91 * 4)  // the backtest's read, from 5 minutes before `from`
+        #expect(totals.evaluation.transitions == 2)
+        #expect(events.contains { if case .summary = $0 { true } else { false } })
+    }
+
     @Test func mistakesAreRefusedBeforeAnythingRuns() throws {
         _ = try produceHour()
         func refusal(_ request: ReplayRequest) -> ReplayError? {
