@@ -189,7 +189,7 @@ struct ReplayPrinter {
             Swift.print("SUMMARY")
             Self.printTable([["RULE", "FIRED", "FLAPS", "TRANSITIONS", "ERRORS", "FILE"]] + summaries)
         }
-        if let done {
+        if let done, !summaries.isEmpty {
             Swift.print("")
             Swift.print("\(Self.number(done["records"])) records, \(Self.number(done["samples"])) samples, \(Self.number(done["evaluations"])) evaluations")
         }
