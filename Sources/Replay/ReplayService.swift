@@ -152,6 +152,7 @@ public final class ReplayService: Sendable {
     }
 
     private func run(_ prepared: PreparedReplay, sink: EventSink) {
+        let started = ContinuousClock.now
         let request = prepared.request
         let send = sink.send
         let warmup = prepared.rules?.warmupMilliseconds(lookbackDelta: configuration.evaluation.lookbackDelta) ?? 0
@@ -169,6 +170,11 @@ public final class ReplayService: Sendable {
             _ = send(.error("\(error)"))
             return
         }
+        logger.info(sink.stopped ? "replay stopped by its client" : "replay done", metadata: [
+            "topic": "\(request.topic)", "from": "\(ReplayEvent.rfc3339(request.from))", "to": "\(ReplayEvent.rfc3339(request.to))",
+            "records": "\(totals.records)", "evaluations": "\(totals.evaluation.evaluations)",
+            "transitions": "\(totals.evaluation.transitions)", "republished": "\(totals.republished)",
+            "seconds": "\(Double(Int((ContinuousClock.now - started) / .milliseconds(1))) / 1000)"])
         if !sink.stopped { _ = send(.done(totals)) }
     }
 
