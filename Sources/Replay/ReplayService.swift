@@ -230,11 +230,11 @@ public final class ReplayService: Sendable {
                     if !send(.transition(transition)) { stopped = true }
                 }
             })
+        totals.evaluation = evaluation
         guard !stopped else { return }
         for summary in summaries {
             guard send(.summary(summary)) else { return }
         }
-        totals.evaluation = evaluation
     }
 
     private func progress(_ read: TopicTimeRangeReader.Progress, phase: ReplayProgress.Phase,
