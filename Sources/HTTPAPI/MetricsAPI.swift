@@ -1,4 +1,5 @@
 import Alerting
+import Dispatch
 import Hummingbird
 import MetricStore
 import NIOPosix
@@ -190,6 +191,12 @@ struct MetricsAPI: Sendable {
     }
 }
 
+/// Output slots of parallel encoders; each worker writes only its own element.
+struct UncheckedSendableBuffer<Element>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Element>
+    init(_ buffer: UnsafeMutableBufferPointer<Element>) { self.buffer = buffer }
+}
+
 /// Prometheus's JSON bodies for query results and string lists.
 enum PrometheusResponseEncoder {
     static func encode(_ value: PromQLValue) -> [UInt8] {
@@ -223,29 +230,45 @@ enum PrometheusResponseEncoder {
             writer.raw(UInt8(ascii: "]"))
         case .matrix(let series):
             writer.raw(UInt8(ascii: "["))
-            for (index, one) in series.enumerated() {
-                if index > 0 { writer.raw(UInt8(ascii: ",")) }
-                writer.raw("{\"metric\":")
-                writeLabels(one.labels, to: &writer)
-                writer.raw(",\"values\":[")
-                for (pointIndex, point) in one.points.enumerated() {
-                    if pointIndex > 0 { writer.raw(UInt8(ascii: ",")) }
-                    writePoint(time: point.time, value: point.value, to: &writer)
+            // Large answers (a value per point) are written on every core, a run of series each.
+            let workers = series.count >= 256 ? 2 : 1
+            var parts = [[UInt8]](repeating: [], count: workers)
+            parts.withUnsafeMutableBufferPointer { parts in
+                let output = UncheckedSendableBuffer(parts)
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    var part = JSONWriter(capacity: 1 << 16)
+                    for index in (series.count * worker / workers)..<(series.count * (worker + 1) / workers) {
+                        if index > 0 { part.raw(UInt8(ascii: ",")) }
+                        writeSeries(series[index], to: &part)
+                    }
+                    output.buffer[worker] = part.bytes
                 }
-                writer.raw("]}")
             }
+            for part in parts { writer.rawBytes(part) }
             writer.raw(UInt8(ascii: "]"))
         }
         writer.raw("}}")
         return writer.bytes
     }
 
+    static func writeSeries(_ one: PromQLSeries, to writer: inout JSONWriter) {
+        writer.raw("{\"metric\":")
+        writeLabels(one.labels, to: &writer)
+        writer.raw(",\"values\":[")
+        for (pointIndex, point) in one.points.enumerated() {
+            if pointIndex > 0 { writer.raw(UInt8(ascii: ",")) }
+            writePoint(time: point.time, value: point.value, to: &writer)
+        }
+        writer.raw("]}")
+    }
+
     static func writePoint(time: Int64, value: Double, to writer: inout JSONWriter) {
         writer.raw(UInt8(ascii: "["))
-        writer.rawBytes(Array(PromQLValue.formatSampleTime(time).utf8))
-        writer.raw(UInt8(ascii: ","))
-        writer.string(PromQLValue.formatSampleValue(value))
-        writer.raw(UInt8(ascii: "]"))
+        PromQLValue.appendSampleTime(time, to: &writer.bytes)
+        writer.raw(",\"")
+        // Digits, '.', '-', '+', "NaN", "Inf": nothing to escape.
+        PromQLValue.appendSampleValue(value, to: &writer.bytes)
+        writer.raw("\"]")
     }
 
     static func writeLabels(_ labels: Labels, to writer: inout JSONWriter) {

@@ -1,6 +1,18 @@
+import Dispatch
+import Glibc
 import SluiceModel
+import Synchronization
+
+/// Buffers handed to the read workers, each of which touches only its own elements.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}
 
 extension MetricStore {
+    /// Threads that decode one read's series (the machine's cores, at most 4).
+    static let readWorkers = max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+
     /// What a read works on, taken under the lock: the selected series, copies of their
     /// head data (oldest head first), and the blocks (oldest first).
     struct Snapshot {
@@ -55,20 +67,40 @@ extension MetricStore {
         var times = [[Int64]](repeating: [], count: count)
         var values = [[Double]](repeating: [], count: count)
         var unordered = [Bool](repeating: false, count: count)
-        let codec = ZstdFrameCodec()
         // Blocks in write order, then heads: when equal times meet, the first written stays.
-        for loaded in snapshot.blocks where loaded.block.minTime <= end && loaded.block.maxTime >= start {
-            var frame: (index: Int, bytes: [UInt8])?
-            for position in 0..<count {
-                guard let local = loaded.localByID[snapshot.ids[position]] else { continue }
-                let before = times[position].count
-                try loaded.block.decode(series: Int(local), from: start, through: end, codec: codec, frame: &frame,
-                                        into: &times[position], &values[position])
-                if before > 0, times[position].count > before, times[position][before] <= times[position][before - 1] {
-                    unordered[position] = true
+        // Series are decoded on every core, each worker a contiguous run of them (series of
+        // one frame sit together, so a worker decompresses a frame once).
+        let blocks = snapshot.blocks.filter { $0.block.minTime <= end && $0.block.maxTime >= start }
+        let workers = blocks.isEmpty ? 1 : min(Self.readWorkers, max(1, count / 32))
+        let failure = Mutex<(any Error)?>(nil)
+        times.withUnsafeMutableBufferPointer { times in
+            values.withUnsafeMutableBufferPointer { values in
+                unordered.withUnsafeMutableBufferPointer { unordered in
+                    let (times, values, unordered) = (UncheckedSendable(times), UncheckedSendable(values), UncheckedSendable(unordered))
+                    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                        let codec = ZstdFrameCodec()
+                        do {
+                            for loaded in blocks {
+                                var frame: (index: Int, bytes: [UInt8])?
+                                for position in (count * worker / workers)..<(count * (worker + 1) / workers) {
+                                    guard let local = loaded.localByID[snapshot.ids[position]] else { continue }
+                                    let before = times.value[position].count
+                                    try loaded.block.decode(series: Int(local), from: start, through: end, codec: codec, frame: &frame,
+                                                            into: &times.value[position], &values.value[position])
+                                    if before > 0, times.value[position].count > before,
+                                       times.value[position][before] <= times.value[position][before - 1] {
+                                        unordered.value[position] = true
+                                    }
+                                }
+                            }
+                        } catch {
+                            failure.withLock { $0 = $0 ?? error }
+                        }
+                    }
                 }
             }
         }
+        if let error = failure.withLock({ $0 }) { throw error }
         for head in snapshot.heads {
             for position in 0..<count {
                 guard let series = head[position], series.minTime <= end, series.maxTime >= start else { continue }

@@ -4,6 +4,12 @@ enum GoFloatFormat {
     /// `'f'`: plain decimal, `NaN`, `+Inf`, `-Inf`.
     static func plain(_ value: Double) -> String {
         if let special = special(value) { return special }
+        // Swift's description already is Go's layout when it has no exponent ("123.45",
+        // "0.30000000000000004"), apart from a whole number's ".0".
+        let text = value.description
+        if !text.utf8.contains(UInt8(ascii: "e")) {
+            return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
+        }
         let (negative, digits, exponent) = shortestDigits(value)
         var out = negative ? "-" : ""
         // value = 0.digits × 10^exponent

@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import SluiceModel
 
@@ -19,76 +20,24 @@ extension PromQLEvaluator {
         }
         let range = matrix.range
         let offset = matrix.selector.offset
-        var output: [StepSeries] = []
-        var failure: String?
         let windows = try windows(matrix)
         try requireSampleBudget(seriesCount: windows.count)
-        for window in windows {
-            let labels = name == "last_over_time" ? window.labels : window.labels.droppingMetricName()
-            var column = StepSeries(labels: labels, stepCount: stepCount)
-            var found = false
-            window.times.withUnsafeBufferPointer { times in
-                window.values.withUnsafeBufferPointer { values in
-                    var lo = 0, hi = 0
-                    for step in 0..<stepCount {
-                        let stepTime = time(ofStep: step)
-                        let maxTime = stepTime - offset
-                        let minTime = maxTime - range
-                        while hi < times.count && times[hi] <= maxTime { hi += 1 }
-                        while lo < hi && times[lo] < minTime { lo += 1 }
-                        guard lo < hi else { continue }
-                        let result: Double?
-                        switch kind {
-                        case .rate, .increase, .delta:
-                            result = PromQLRangeFunctions.extrapolatedRate(
-                                times, values, lo, hi, rangeStart: stepTime - (range + offset), rangeEnd: maxTime, range: range,
-                                isCounter: kind != .delta, isRate: kind == .rate)
-                        case .irate: result = PromQLRangeFunctions.instantValue(times, values, lo, hi, isRate: true)
-                        case .idelta: result = PromQLRangeFunctions.instantValue(times, values, lo, hi, isRate: false)
-                        case .average: result = PromQLRangeFunctions.average(values, lo, hi)
-                        case .sum: result = PromQLRangeFunctions.sum(values, lo, hi)
-                        case .count: result = Double(hi - lo)
-                        case .minimum: result = PromQLRangeFunctions.minimum(values, lo, hi)
-                        case .maximum: result = PromQLRangeFunctions.maximum(values, lo, hi)
-                        case .last: result = values[hi - 1]
-                        case .present, .absent: result = 1
-                        case .standardDeviation: result = PromQLRangeFunctions.variance(values, lo, hi).squareRoot()
-                        case .variance: result = PromQLRangeFunctions.variance(values, lo, hi)
-                        case .quantile: result = Self.quantile(scalarArguments[0][step], Array(values[lo..<hi]))
-                        case .changes: result = PromQLRangeFunctions.changes(values, lo, hi)
-                        case .resets: result = PromQLRangeFunctions.resets(values, lo, hi)
-                        case .derivative:
-                            result = hi - lo < 2 ? nil
-                                : PromQLRangeFunctions.linearRegression(times, values, lo, hi, interceptTime: times[lo]).slope
-                        case .predictLinear:
-                            if hi - lo < 2 {
-                                result = nil
-                            } else {
-                                let (slope, intercept) = PromQLRangeFunctions.linearRegression(
-                                    times, values, lo, hi, interceptTime: stepTime)
-                                result = slope * scalarArguments[0][step] + intercept
-                            }
-                        case .holtWinters:
-                            // Prometheus checks the factors whenever the function runs, with Go's %f.
-                            let sf = scalarArguments[0][step], tf = scalarArguments[1][step]
-                            if !(sf > 0 && sf < 1) {
-                                failure = failure ?? "invalid smoothing factor. Expected: 0 < sf < 1, got: \(Self.goFixed6(sf))"
-                                result = nil
-                            } else if !(tf > 0 && tf < 1) {
-                                failure = failure ?? "invalid trend factor. Expected: 0 < tf < 1, got: \(Self.goFixed6(tf))"
-                                result = nil
-                            } else {
-                                result = PromQLRangeFunctions.holtWinters(values, lo, hi, sf: sf, tf: tf)
-                            }
-                        }
-                        if let result {
-                            column.present[step] = true
-                            column.values[step] = result
-                            found = true
-                        }
-                    }
+        // Series are independent: large calls run on every core, a run of series each.
+        var columns = [(column: StepSeries, found: Bool, failure: String?)?](repeating: nil, count: windows.count)
+        let workers = windows.count >= 64 && windows.count * stepCount >= 50_000 ? Self.workers : 1
+        let (arguments, start, interval, stepCount) = (scalarArguments, self.start, self.interval, self.stepCount)
+        columns.withUnsafeMutableBufferPointer { buffer in
+            let slots = EvaluatorSlots(buffer)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for index in (windows.count * worker / workers)..<(windows.count * (worker + 1) / workers) {
+                    slots.buffer[index] = Self.column(for: windows[index], kind: kind, name: name, range: range, offset: offset,
+                                                      scalarArguments: arguments, start: start, interval: interval,
+                                                      stepCount: stepCount)
                 }
             }
+        }
+        var output: [StepSeries] = []
+        for case let (column, found, failure)? in columns {
             if let failure { throw PromQLError.execution(failure) }
             if found { output.append(column) }
         }
@@ -97,8 +46,82 @@ extension PromQLEvaluator {
         return output
     }
 
+    /// One series' values of a range function at every step.
+    /// Static so that workers share nothing mutable: the steps are `start + k × interval`.
+    private static func column(for window: (labels: Labels, times: [Int64], values: [Double]), kind: RangeFunction, name: String,
+                               range: Int64, offset: Int64, scalarArguments: [[Double]],
+                               start: Int64, interval: Int64, stepCount: Int) -> (column: StepSeries, found: Bool, failure: String?) {
+        var failure: String?
+        let labels = name == "last_over_time" ? window.labels : window.labels.droppingMetricName()
+        var column = StepSeries(labels: labels, stepCount: stepCount)
+        var found = false
+        window.times.withUnsafeBufferPointer { times in
+            window.values.withUnsafeBufferPointer { values in
+                var lo = 0, hi = 0
+                for step in 0..<stepCount {
+                    let stepTime = start + Int64(step) * interval
+                    let maxTime = stepTime - offset
+                    let minTime = maxTime - range
+                    while hi < times.count && times[hi] <= maxTime { hi += 1 }
+                    while lo < hi && times[lo] < minTime { lo += 1 }
+                    guard lo < hi else { continue }
+                    let result: Double?
+                    switch kind {
+                    case .rate, .increase, .delta:
+                        result = PromQLRangeFunctions.extrapolatedRate(
+                            times, values, lo, hi, rangeStart: stepTime - (range + offset), rangeEnd: maxTime, range: range,
+                            isCounter: kind != .delta, isRate: kind == .rate)
+                    case .irate: result = PromQLRangeFunctions.instantValue(times, values, lo, hi, isRate: true)
+                    case .idelta: result = PromQLRangeFunctions.instantValue(times, values, lo, hi, isRate: false)
+                    case .average: result = PromQLRangeFunctions.average(values, lo, hi)
+                    case .sum: result = PromQLRangeFunctions.sum(values, lo, hi)
+                    case .count: result = Double(hi - lo)
+                    case .minimum: result = PromQLRangeFunctions.minimum(values, lo, hi)
+                    case .maximum: result = PromQLRangeFunctions.maximum(values, lo, hi)
+                    case .last: result = values[hi - 1]
+                    case .present, .absent: result = 1
+                    case .standardDeviation: result = PromQLRangeFunctions.variance(values, lo, hi).squareRoot()
+                    case .variance: result = PromQLRangeFunctions.variance(values, lo, hi)
+                    case .quantile: result = Self.quantile(scalarArguments[0][step], Array(values[lo..<hi]))
+                    case .changes: result = PromQLRangeFunctions.changes(values, lo, hi)
+                    case .resets: result = PromQLRangeFunctions.resets(values, lo, hi)
+                    case .derivative:
+                        result = hi - lo < 2 ? nil
+                            : PromQLRangeFunctions.linearRegression(times, values, lo, hi, interceptTime: times[lo]).slope
+                    case .predictLinear:
+                        if hi - lo < 2 {
+                            result = nil
+                        } else {
+                            let (slope, intercept) = PromQLRangeFunctions.linearRegression(
+                                times, values, lo, hi, interceptTime: stepTime)
+                            result = slope * scalarArguments[0][step] + intercept
+                        }
+                    case .holtWinters:
+                        // Prometheus checks the factors whenever the function runs, with Go's %f.
+                        let sf = scalarArguments[0][step], tf = scalarArguments[1][step]
+                        if !(sf > 0 && sf < 1) {
+                            failure = failure ?? "invalid smoothing factor. Expected: 0 < sf < 1, got: \(Self.goFixed6(sf))"
+                            result = nil
+                        } else if !(tf > 0 && tf < 1) {
+                            failure = failure ?? "invalid trend factor. Expected: 0 < tf < 1, got: \(Self.goFixed6(tf))"
+                            result = nil
+                        } else {
+                            result = PromQLRangeFunctions.holtWinters(values, lo, hi, sf: sf, tf: tf)
+                        }
+                    }
+                    if let result {
+                        column.present[step] = true
+                        column.values[step] = result
+                        found = true
+                    }
+                }
+            }
+        }
+        return (column, found, failure)
+    }
+
     /// The range functions, resolved once per call rather than compared by name per step.
-    private enum RangeFunction: String {
+    enum RangeFunction: String {
         case rate, increase, delta, irate, idelta, changes, resets
         case average = "avg_over_time", sum = "sum_over_time", count = "count_over_time"
         case minimum = "min_over_time", maximum = "max_over_time", last = "last_over_time"

@@ -1,3 +1,4 @@
+import Glibc
 import SluiceModel
 
 /// Evaluates an expression at every step of a query at once, the way Prometheus's
@@ -203,4 +204,15 @@ final class PromQLEvaluator {
             throw PromQLError.execution("unary expression only allowed on expressions of type scalar or instant vector")
         }
     }
+}
+
+/// Result slots of parallel evaluation; each worker writes only its own elements.
+struct EvaluatorSlots<Element>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Element>
+    init(_ buffer: UnsafeMutableBufferPointer<Element>) { self.buffer = buffer }
+}
+
+extension PromQLEvaluator {
+    /// Threads one call may use (the machine's cores, at most 4).
+    static let workers = max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
 }

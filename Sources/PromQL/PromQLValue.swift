@@ -88,6 +88,56 @@ extension PromQLValue {
         return GoFloatFormat.plain(value)
     }
 
+    /// `formatSampleValue` appended as bytes (the JSON encoder's hot path: a range query
+    /// answer holds a value per point).
+    public static func appendSampleValue(_ value: Double, to bytes: inout [UInt8]) {
+        let magnitude = value.magnitude
+        if value.isFinite, value != 0, magnitude >= 1e-6, magnitude < 1e21 {
+            var text = value.description
+            let done: Bool = text.withUTF8 { utf8 in
+                guard !utf8.contains(UInt8(ascii: "e")) else { return false }
+                let count = utf8.count >= 2 && utf8[utf8.count - 2] == UInt8(ascii: ".") && utf8[utf8.count - 1] == UInt8(ascii: "0")
+                    ? utf8.count - 2 : utf8.count
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[0..<count]))
+                return true
+            }
+            if done { return }
+        }
+        bytes.append(contentsOf: formatSampleValue(value).utf8)
+    }
+
+    /// `formatSampleTime` appended as bytes.
+    public static func appendSampleTime(_ milliseconds: Int64, to bytes: inout [UInt8]) {
+        if milliseconds < 0 {
+            bytes.append(contentsOf: formatSampleTime(milliseconds).utf8)
+            return
+        }
+        appendDecimal(UInt64(milliseconds / 1000), to: &bytes)
+        let fraction = Int(milliseconds % 1000)
+        if fraction != 0 {
+            bytes.append(UInt8(ascii: "."))
+            bytes.append(UInt8(ascii: "0") + UInt8(fraction / 100))
+            bytes.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
+            bytes.append(UInt8(ascii: "0") + UInt8(fraction % 10))
+        }
+    }
+
+    private static func appendDecimal(_ value: UInt64, to bytes: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            bytes.append(contentsOf: buffer[(20 - count)...])
+        }
+    }
+
     /// A scalar result's value as Prometheus writes it: `strconv.FormatFloat(v, 'f', -1, 64)`,
     /// never an exponent (`0.0000001`).
     public static func formatScalarValue(_ value: Double) -> String {

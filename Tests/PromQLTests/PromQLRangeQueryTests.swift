@@ -119,6 +119,27 @@ import Testing
 
 /// The JSON API's number and time formats, as Prometheus 2.42 writes them.
 @Suite struct PromQLValueFormattingTests {
+    /// The byte-appending fast paths write exactly what the String formatters write.
+    @Test func appendedBytesEqualTheFormattedText() {
+        var generator = SystemRandomNumberGenerator()
+        var values: [Double] = [0, -0.0, 1, -1, 100, 1.5, 0.1 + 0.2, 1e-6, 9.99e-7, 1e21, 9.99e20, 123456789012345678,
+                                .nan, .infinity, -.infinity, 2.5e-5, 1e15, 1e16, 4096 * 1234567, 0.01, 99.99]
+        for _ in 0..<2000 {
+            values.append(Double(bitPattern: generator.next()))
+            values.append(Double(Int.random(in: -1_000_000...1_000_000, using: &generator)) / 100)
+        }
+        for value in values {
+            var bytes: [UInt8] = []
+            PromQLValue.appendSampleValue(value, to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == PromQLValue.formatSampleValue(value), "\(value.bitPattern)")
+        }
+        for milliseconds: Int64 in [0, 5, 50, 500, 1_700_000_000_000, 1_700_000_000_001, 1_700_000_000_999, -1500, 999] {
+            var bytes: [UInt8] = []
+            PromQLValue.appendSampleTime(milliseconds, to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == PromQLValue.formatSampleTime(milliseconds))
+        }
+    }
+
     @Test(arguments: [
         (0.1 + 0.2, "0.30000000000000004"),
         (100, "100"),
