@@ -6,7 +6,7 @@ import PackageDescription
 //   logs:      SluiceModel → Pipeline, LogQL, LogStore (→ Compression, CommitLog) → Processors (→ Broker)
 //              → HTTPAPI (Hummingbird) → sluice
 //   metrics:   SluiceModel → PromQL → Alerting (Yams); MetricStore (→ Compression, CommitLog)
-//              → Processors → HTTPAPI → sluice
+//              → Processors → Replay (→ Alerting, PromQL) → HTTPAPI → sluice
 //   agent:     SluiceModel → AgentInputs (CSystemd) + KafkaClient (CRdKafka) → Agent → sluice-agent
 // ARCHITECTURE.md draws the same map.
 let package = Package(
@@ -89,9 +89,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Replay: a topic between two event times re-evaluated by the rules (a backtest) or
+        // re-published; deterministic, no HTTP.
+        .target(name: "Replay", dependencies: [
+            "Processors", "MetricStore", "PromQL", "Alerting", "Broker", "CommitLog", "KafkaWire", "SluiceModel",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The HTTP API (Loki's log API, export, health, metrics) on Hummingbird.
         .target(name: "HTTPAPI", dependencies: [
             "LogQL", "LogStore", "MetricStore", "PromQL", "Alerting", "Processors", "Pipeline", "Compression", "SluiceModel",
+            "Replay",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -100,6 +107,7 @@ let package = Package(
         // MARK: Executables (composition roots only)
         .executableTarget(name: "sluice", dependencies: [
             "SluiceModel", "Broker", "Pipeline", "LogQL", "LogStore", "MetricStore", "PromQL", "Alerting", "Processors", "HTTPAPI", "CJemalloc",
+            "Replay",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
@@ -144,7 +152,12 @@ let package = Package(
         ]),
         .testTarget(name: "HTTPAPITests", dependencies: [
             "HTTPAPI", "LogQL", "LogQLReference", "LogStore", "MetricStore", "PromQL", "Alerting", "Processors", "Pipeline", "Broker", "CommitLog", "SluiceModel", "TestSupport",
+            "Replay",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+        .testTarget(name: "ReplayTests", dependencies: [
+            "Replay", "Alerting", "PromQL", "MetricStore", "Processors", "Broker", "CommitLog", "SluiceModel", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "AgentInputs", "KafkaClient", "SluiceModel", "TestSupport"]),
         // A child process for the crash test: appends, fsyncs, reports, and gets SIGKILLed.

@@ -3,6 +3,7 @@ import LogQL
 import MetricStore
 import Processors
 import PromQL
+import Replay
 import SluiceModel
 
 /// The HTTP API's settings (`http:` in sluice.yml) with Loki's defaults for limits.
@@ -45,6 +46,8 @@ public struct HTTPAPIDependencies: Sendable {
     public var now: @Sendable () -> Timestamp
     /// Prometheus's API over the metric store and the rules; nil leaves those routes out.
     public var metricQueries: MetricsDependencies?
+    /// `POST /api/sluice/v1/replay` (backtests and re-publishing); nil leaves the route out.
+    public var replay: ReplayService?
 
     public init(engine: LogQLEngine, source: any LogEntrySource, writer: LocalTopicWriter,
                 metrics: [any MetricsExposition], isReady: @escaping @Sendable () -> Bool,

@@ -13,6 +13,7 @@ public enum HTTPServer {
             MetricsAPI(metrics: metrics, now: dependencies.now, latency: latency,
                        timeoutNanoseconds: configuration.queryTimeoutNanoseconds).register(on: router)
         }
+        if let replay = dependencies.replay { ReplayAPI(service: replay).register(on: router) }
         return router
     }
 

@@ -163,6 +163,29 @@ public final class MetricProcessor: Sendable {
         return true
     }
 
+    /// Turns records of one partition into samples exactly as processing the topic does
+    /// (series ids, the `host` label, stale markers for series a host dropped) and appends
+    /// them, without moving any marks: for replay, which reads records by event time into a
+    /// store of its own rather than by committed offset. Call it per partition in offset
+    /// order. Returns what the store did and how many records were not metric batches.
+    public func ingest(_ records: [Record], partition topicPartition: TopicPartition) throws -> (appended: MetricAppendResult, invalidRecords: Int) {
+        let decoded = Self.decode(records)
+        var state = partitionStates.withLock { $0.removeValue(forKey: topicPartition) } ?? PartitionState()
+        defer { partitionStates.withLock { [state] in $0[topicPartition] = state } }
+        var samples: [MetricStoreSample] = []
+        var invalid = 0
+        for (record, outcome) in zip(records, decoded) {
+            guard case .success(let batch) = outcome, let value = record.value else {
+                invalid += 1
+                continue
+            }
+            try value.withUnsafeBytes { bytes in
+                try resolve(batch, bytes: bytes, record: record, partition: topicPartition, state: &state, into: &samples)
+            }
+        }
+        return (try store.append(samples, through: [:]), invalid)
+    }
+
     /// Decodes the records' values, on both cores when there are enough of them; outcomes
     /// come back in record order.
     static func decode(_ records: [Record]) -> [Result<MetricBatchDecoder.Batch, MetricBatchDecodingError>] {

@@ -53,6 +53,12 @@ public struct TopicTimeRangeReader {
     public private(set) var unreadableBatches = 0
 
     public mutating func next() throws -> [Record]? {
+        try nextRun()?.records
+    }
+
+    /// `next()` with the partition the records come from (replay keeps per-partition state,
+    /// as the live processor does).
+    public mutating func nextRun() throws -> (partition: TopicPartition, records: [Record])? {
         while let range = ranges.first {
             guard range.start < range.end else {
                 ranges.removeFirst()
@@ -81,7 +87,7 @@ public struct TopicTimeRangeReader {
             ranges[0].start = max(last + 1, range.start + 1)
             records.removeAll { $0.offset < range.start || $0.offset >= range.end || $0.timestamp < from || $0.timestamp > to }
             progress.records += records.count
-            if !records.isEmpty { return records }
+            if !records.isEmpty { return (range.log.topicPartition, records) }
         }
         return nil
     }

@@ -59,7 +59,7 @@ struct HTTPClient {
         return try Self.parse(bytes)
     }
 
-    private func connect() throws -> Int32 {
+    func connect() throws -> Int32 {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var results: UnsafeMutablePointer<addrinfo>?

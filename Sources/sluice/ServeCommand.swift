@@ -97,6 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
                       AlertingMetrics(rules: alerting.rules, notifiers: alerting.notifiers)],
             isReady: { ready.isSet }, now: { Timestamp(nanosecondsSinceEpoch: Self.wallClockNanoseconds()) })
         dependencies.metricQueries = MetricsDependencies(engine: promql, store: metricStore, rules: alerting.rules)
+        dependencies.replay = Self.makeReplay(appliance.alerting, topics: server.topics, writer: writer, dataDirectory: config.dataDirectory, logger: logger)
         let http = HTTPServer.makeApplication(dependencies: dependencies, configuration: appliance.http, logger: logger) { port in
             print("http-port \(port)")
             fflush(nil)

@@ -13,5 +13,6 @@ struct SluiceCommand: AsyncParsableCommand {
             parse logs and metrics into an HTTP search API with alerting and replay.
             """,
         version: SluiceVersion.current,
-        subcommands: [ServeCommand.self, LogsCommand.self, MetricsCommand.self, AlertsCommand.self])
+        subcommands: [ServeCommand.self, LogsCommand.self, MetricsCommand.self, AlertsCommand.self,
+                      ReplayCommand.self])
 }
