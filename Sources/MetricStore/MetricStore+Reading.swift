@@ -68,39 +68,10 @@ extension MetricStore {
         var values = [[Double]](repeating: [], count: count)
         var unordered = [Bool](repeating: false, count: count)
         // Blocks in write order, then heads: when equal times meet, the first written stays.
-        // Series are decoded on every core, each worker a contiguous run of them (series of
-        // one frame sit together, so a worker decompresses a frame once).
         let blocks = snapshot.blocks.filter { $0.block.minTime <= end && $0.block.maxTime >= start }
-        let workers = blocks.isEmpty ? 1 : min(Self.readWorkers, max(1, count / 32))
-        let failure = Mutex<(any Error)?>(nil)
-        times.withUnsafeMutableBufferPointer { times in
-            values.withUnsafeMutableBufferPointer { values in
-                unordered.withUnsafeMutableBufferPointer { unordered in
-                    let (times, values, unordered) = (UncheckedSendable(times), UncheckedSendable(values), UncheckedSendable(unordered))
-                    DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                        let codec = ZstdFrameCodec()
-                        do {
-                            for loaded in blocks {
-                                var frame: (index: Int, bytes: [UInt8])?
-                                for position in (count * worker / workers)..<(count * (worker + 1) / workers) {
-                                    guard let local = loaded.localByID[snapshot.ids[position]] else { continue }
-                                    let before = times.value[position].count
-                                    try loaded.block.decode(series: Int(local), from: start, through: end, codec: codec, frame: &frame,
-                                                            into: &times.value[position], &values.value[position])
-                                    if before > 0, times.value[position].count > before,
-                                       times.value[position][before] <= times.value[position][before - 1] {
-                                        unordered.value[position] = true
-                                    }
-                                }
-                            }
-                        } catch {
-                            failure.withLock { $0 = $0 ?? error }
-                        }
-                    }
-                }
-            }
+        if !blocks.isEmpty {
+            try decode(blocks, ids: snapshot.ids, from: start, through: end, times: &times, values: &values, unordered: &unordered)
         }
-        if let error = failure.withLock({ $0 }) { throw error }
         for head in snapshot.heads {
             for position in 0..<count {
                 guard let series = head[position], series.minTime <= end, series.maxTime >= start else { continue }
@@ -124,6 +95,44 @@ extension MetricStore {
                                               values: values[position]))
         }
         return result
+    }
+
+    /// Appends every selected series' block samples in `start...end` (blocks in write
+    /// order). Series are decoded on every core, each worker a contiguous run of them
+    /// (series of one frame sit together, so a worker decompresses a frame once).
+    private func decode(_ blocks: [LoadedBlock], ids: [UInt32], from start: Int64, through end: Int64,
+                        times: inout [[Int64]], values: inout [[Double]], unordered: inout [Bool]) throws {
+        let count = ids.count
+        let workers = min(Self.readWorkers, max(1, count / 32))
+        let failure = Mutex<(any Error)?>(nil)
+        times.withUnsafeMutableBufferPointer { times in
+            values.withUnsafeMutableBufferPointer { values in
+                unordered.withUnsafeMutableBufferPointer { unordered in
+                    let (times, values, unordered) = (UncheckedSendable(times), UncheckedSendable(values), UncheckedSendable(unordered))
+                    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                        let codec = ZstdFrameCodec()
+                        do {
+                            for loaded in blocks {
+                                var frame: (index: Int, bytes: [UInt8])?
+                                for position in (count * worker / workers)..<(count * (worker + 1) / workers) {
+                                    guard let local = loaded.localByID[ids[position]] else { continue }
+                                    let before = times.value[position].count
+                                    try loaded.block.decode(series: Int(local), from: start, through: end, codec: codec, frame: &frame,
+                                                            into: &times.value[position], &values.value[position])
+                                    if before > 0, times.value[position].count > before,
+                                       times.value[position][before] <= times.value[position][before - 1] {
+                                        unordered.value[position] = true
+                                    }
+                                }
+                            }
+                        } catch {
+                            failure.withLock { $0 = $0 ?? error }
+                        }
+                    }
+                }
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
     }
 
     /// The label sets of the series that some matcher set selects and that have data in
