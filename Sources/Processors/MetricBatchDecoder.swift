@@ -281,8 +281,9 @@ struct MetricBatchDecoder {
                 guard next == UInt8(ascii: ",") else { throw failure("expected , or ] in an array", at: position - 1) }
             }
         case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
-            for literal in ["true", "false", "null"] where keyIs(position..<min(bytes.count, position + literal.utf8.count), literal) {
-                position += literal.utf8.count
+            for literal: StaticString in ["true", "false", "null"]
+                where keyIs(position..<min(bytes.count, position + literal.utf8CodeUnitCount), literal) {
+                position += literal.utf8CodeUnitCount
                 return
             }
             throw failure("unknown literal")
@@ -310,15 +311,13 @@ struct MetricBatchDecoder {
     }
 
     /// Whether the bytes in `range` are exactly `text` (ASCII keys and keywords).
+    /// Compares bytes with a literal (a `StaticString`, so no `String` is built per key).
+    @inline(__always)
     private func keyIs(_ range: Range<Int>, _ text: StaticString) -> Bool {
         guard range.count == text.utf8CodeUnitCount else { return false }
         let pointer = text.utf8Start
         for offset in 0..<range.count where bytes[range.lowerBound + offset] != pointer[offset] { return false }
         return true
-    }
-
-    private func keyIs(_ range: Range<Int>, _ text: String) -> Bool {
-        range.count == text.utf8.count && zip(bytes[range], text.utf8).allSatisfy { $0 == $1 }
     }
 
     @inline(__always)

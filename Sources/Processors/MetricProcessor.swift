@@ -169,7 +169,14 @@ public final class MetricProcessor: Sendable {
     /// store of its own rather than by committed offset. Call it per partition in offset
     /// order. Returns what the store did and how many records were not metric batches.
     public func ingest(_ records: [Record], partition topicPartition: TopicPartition) throws -> (appended: MetricAppendResult, invalidRecords: Int) {
-        let decoded = Self.decode(records)
+        try ingest(DecodedMetricRecords(records, onEveryCore: true), partition: topicPartition)
+    }
+
+    /// `ingest` of records decoded beforehand (replay decodes on one thread while another
+    /// appends what was decoded before).
+    public func ingest(_ decodedRecords: DecodedMetricRecords, partition topicPartition: TopicPartition) throws
+        -> (appended: MetricAppendResult, invalidRecords: Int) {
+        let (records, decoded) = (decodedRecords.records, decodedRecords.outcomes)
         var state = partitionStates.withLock { $0.removeValue(forKey: topicPartition) } ?? PartitionState()
         defer { partitionStates.withLock { [state] in $0[topicPartition] = state } }
         var samples: [MetricStoreSample] = []
@@ -186,9 +193,9 @@ public final class MetricProcessor: Sendable {
         return (try store.append(samples, through: [:]), invalid)
     }
 
-    /// Decodes the records' values, on both cores when there are enough of them; outcomes
-    /// come back in record order.
-    static func decode(_ records: [Record]) -> [Result<MetricBatchDecoder.Batch, MetricBatchDecodingError>] {
+    /// Decodes the records' values, on both cores when there are enough of them (and
+    /// `onEveryCore`); outcomes come back in record order.
+    static func decode(_ records: [Record], onEveryCore: Bool = true) -> [Result<MetricBatchDecoder.Batch, MetricBatchDecodingError>] {
         @Sendable func decodeOne(_ record: Record) -> Result<MetricBatchDecoder.Batch, MetricBatchDecodingError> {
             guard let value = record.value else {
                 return .failure(MetricBatchDecodingError(reason: "the record has no value", position: 0))
@@ -201,7 +208,7 @@ public final class MetricProcessor: Sendable {
                 return .failure(MetricBatchDecodingError(reason: "\(error)", position: 0))
             }
         }
-        let workers = records.count >= 64 ? LogProcessor.parallelism : 1
+        let workers = records.count >= 64 && onEveryCore ? LogProcessor.parallelism : 1
         guard workers > 1 else { return records.map(decodeOne) }
         let size = (records.count + workers - 1) / workers
         let results = Mutex<[[Result<MetricBatchDecoder.Batch, MetricBatchDecodingError>]]>(Array(repeating: [], count: workers))
@@ -310,5 +317,18 @@ public final class MetricProcessor: Sendable {
         /// Per series id, the last staleness check (`generation`) that saw it.
         var seen: [UInt32] = []
         var generation: UInt32 = 0
+    }
+}
+
+/// Records of the `metrics` topic with their values decoded as metric batches, ready for
+/// `MetricProcessor.ingest` (what is decoded stays internal to Processors).
+public struct DecodedMetricRecords: @unchecked Sendable {
+    let records: [Record]
+    let outcomes: [Result<MetricBatchDecoder.Batch, MetricBatchDecodingError>]
+
+    /// Decodes on the calling thread only, or on every core.
+    public init(_ records: [Record], onEveryCore: Bool) {
+        self.records = records
+        outcomes = MetricProcessor.decode(records, onEveryCore: onEveryCore)
     }
 }

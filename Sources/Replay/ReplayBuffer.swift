@@ -35,6 +35,11 @@ public final class ReplayBuffer: MetricSampleSource, Sendable {
 
     /// Indexes records of one partition (in offset order).
     public func ingest(_ records: [Record], partition: TopicPartition) throws {
+        try ingest(DecodedMetricRecords(records, onEveryCore: true), partition: partition)
+    }
+
+    /// Indexes records decoded beforehand (see `ReplayReadAhead`).
+    public func ingest(_ records: DecodedMetricRecords, partition: TopicPartition) throws {
         let (appended, invalid) = try processor.ingest(records, partition: partition)
         counts.withLock {
             $0.samples += appended.appended

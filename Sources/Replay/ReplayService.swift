@@ -205,12 +205,27 @@ public final class ReplayService: Sendable {
             + String(sequence.wrappingAdd(1, ordering: .relaxed).newValue)
         let buffer = try ReplayBuffer(directory: directory, topics: topics, topic: request.topic, logger: logger)
         defer { buffer.close() }
-        var reader = try TopicTimeRangeReader(topics: topics, topic: request.topic, from: request.from - warmup, to: request.to)
-        while let run = try reader.nextRun() {
-            try buffer.ingest(run.records, partition: run.partition)
-            guard send(.progress(progress(reader.progress, phase: .read))) else { return }
+        let readAhead = ReplayReadAhead(
+            reader: try TopicTimeRangeReader(topics: topics, topic: request.topic, from: request.from - warmup, to: request.to))
+        var read: TopicTimeRangeReader.Progress
+        reading: while true {
+            switch readAhead.next() {
+            case .run(let partition, let records, let progress):
+                do { try buffer.ingest(records, partition: partition) } catch {
+                    readAhead.stop()
+                    throw error
+                }
+                guard send(.progress(self.progress(progress, phase: .read))) else {
+                    readAhead.stop()
+                    return
+                }
+            case .end(let progress):
+                read = progress
+                break reading
+            case .failure(let error):
+                throw error
+            }
         }
-        let read = reader.progress
         let statistics = buffer.statistics
         totals.records = read.records
         totals.invalidRecords = statistics.invalidRecords
