@@ -21,13 +21,16 @@ over Kafka) and to Debian's VictoriaMetrics (Prometheus text with timestamps thr
    (`rate(node_cpu_seconds_total{mode=~"user|system|idle|iowait|irq"}[5m])`: 50 hosts x 4 CPUs
    x 5 modes), median of RUNS (after one warm-up), with the answer's series and points checked.
 3. Alert latency: a rule group with a 250 ms interval on `bench_latency_gauge > 50`; a
-   Kafka producer sends a crossing sample (distinct `probe` label each time), a local
-   webhook receiver timestamps the firing notification; PROBES times, p50/p99.
+   Kafka producer (acks=all, linger 0) sends a crossing sample (99, a distinct `probe`
+   label each cycle), a local webhook receiver timestamps the firing notification, then
+   the producer sends 0 for the same series and the receiver timestamps the resolved one:
+   PROBES fire/resolve cycles, p50/p99 of each transition and of both together.
 4. Replay: `sluice replay --topic metrics` over the whole day with 20 alerting rules,
    median of RUNS, wall time of the command.
 
 Needs a release build:  swift build -c release --product sluice
-Usage: Benchmarks/metrics.py [RUNS=3] [WORK_DIR]      (PROBES=n, default 100; PARTS=1,2,3,4 picks parts)
+Usage: Benchmarks/metrics.py [RUNS=3] [WORK_DIR]      (PROBES=n cycles, default 50; PARTS=1,2,3,4 picks parts;
+       HOSTS=n, default 50, for part 1 at a larger scale: HOSTS=150 PARTS=1 in a WORK_DIR of its own)
 """
 import http.server
 import json
@@ -50,12 +53,12 @@ SLUICE = REPO / ".build/release/sluice"
 VICTORIA = Path("/usr/bin/victoria-metrics")
 runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 work = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(tempfile.mkdtemp(prefix="sluice-metrics-"))
-PROBES = int(os.environ.get("PROBES", "100"))
+PROBES = int(os.environ.get("PROBES", "50"))
 PARTS = set(os.environ.get("PARTS", "1,2,3,4").split(","))
 END = 1_795_305_600  # 2026-11-22T00:00:00Z: the data covers the 24 hours before.
 START = END - 86_400
 STEP = 10
-HOSTS = [f"node-{n:02d}" for n in range(50)]
+HOSTS = [f"node-{n:02d}" for n in range(int(os.environ.get("HOSTS", "50")))]
 MODES = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"]
 
 
@@ -305,14 +308,14 @@ def query_range(appliance):
 
 
 class Receiver(http.server.BaseHTTPRequestHandler):
+    """Alertmanager-webhook receiver: the first arrival per (probe label, status)."""
     arrivals = {}
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         now = time.time()
         for alert in body["alerts"]:
-            if alert["status"] == "firing":
-                Receiver.arrivals.setdefault(alert["labels"].get("probe"), now)
+            Receiver.arrivals.setdefault((alert["labels"].get("probe"), alert["status"]), now)
         self.send_response(200)
         self.end_headers()
 
@@ -321,6 +324,8 @@ class Receiver(http.server.BaseHTTPRequestHandler):
 
 
 def alert_latency():
+    """Per cycle: produce 99 and wait for `firing`, produce 0 and wait for `resolved`;
+    returns the milliseconds from produce() to the webhook's arrival, per transition."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     rules = work / "latency-rules.yml"
@@ -333,25 +338,35 @@ def alert_latency():
     from confluent_kafka import Producer
     appliance = Appliance(config, data=work / "latency-data")
     producer = Producer({"bootstrap.servers": appliance.kafka, "linger.ms": 0, "acks": "all"})
-    latencies = []
-    for probe in range(PROBES):
+    latencies = {"firing": [], "resolved": []}
+
+    def transition(probe, value, status):
         time.sleep(random.uniform(0.05, 0.6))  # anywhere in the evaluation cycle
         now = time.time()
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%03dZ" % (int(now * 1000) % 1000)
         batch = {"timestamp": stamp, "host": "latency-host",
-                 "samples": [{"name": "bench_latency_gauge", "labels": {"probe": str(probe)}, "value": 99}]}
+                 "samples": [{"name": "bench_latency_gauge", "labels": {"probe": str(probe)}, "value": value}]}
         sent = time.time()
         producer.produce("metrics", key=b"latency-host", value=json.dumps(batch).encode())
         producer.flush(10)
+        key = (str(probe), status)
         deadline = time.time() + 10
-        while str(probe) not in Receiver.arrivals and time.time() < deadline:
+        while key not in Receiver.arrivals and time.time() < deadline:
             time.sleep(0.002)
-        assert str(probe) in Receiver.arrivals, f"probe {probe} was not notified"
-        latencies.append((Receiver.arrivals[str(probe)] - sent) * 1000)
+        assert key in Receiver.arrivals, f"probe {probe} was not notified as {status}"
+        latencies[status].append((Receiver.arrivals[key] - sent) * 1000)
+
+    for probe in range(PROBES):
+        transition(probe, 99, "firing")
+        transition(probe, 0, "resolved")
     appliance.stop()
     server.shutdown()
-    latencies.sort()
     return latencies
+
+
+def percentiles(values):
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], ordered[-1]
 
 
 REPLAY_RULES = [
@@ -409,9 +424,11 @@ def main():
     batches_path, text_path, described = work / "batches.tsv", work / "samples.prom", work / "samples.json"
     if described.exists():
         samples = json.loads(described.read_text())["samples"]
+        hosts = json.loads(described.read_text()).get("hosts", 50)
+        assert hosts == len(HOSTS), f"{work} holds {hosts} hosts' data; HOSTS={len(HOSTS)} needs another WORK_DIR"
     else:
         seconds, samples = timed(lambda: generate(batches_path, text_path))
-        described.write_text(json.dumps({"samples": samples}))
+        described.write_text(json.dumps({"samples": samples, "hosts": len(HOSTS)}))
         print(f"generated {samples:,} samples in {seconds:.0f} s", flush=True)
     if not (work / "data" / "produced").exists():
         shutil.rmtree(work / "data", ignore_errors=True)
@@ -432,9 +449,10 @@ def main():
     if "3" in PARTS:
         print("3. alert latency (250 ms evaluation interval)", flush=True)
         latencies = alert_latency()
-        p50 = latencies[len(latencies) // 2]
-        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-        print(f"   {len(latencies)} probes: p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {latencies[-1]:.0f} ms")
+        for name, values in (("firing", latencies["firing"]), ("resolved", latencies["resolved"]),
+                             ("both", latencies["firing"] + latencies["resolved"])):
+            p50, p99, most = percentiles(values)
+            print(f"   {name}: {len(values)} notifications: p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {most:.0f} ms")
     if "4" in PARTS:
         print("4. replay a day of 50 hosts through 20 rules", flush=True)
         seconds, transitions = replay()

@@ -51,11 +51,14 @@ enum MetricBlockWriter {
         return (xor, false)
     }
 
+    /// The block's bytes. `formatVersion` 1 (XOR values only, no flag) exists so that tests
+    /// can write the old format and prove it stays readable; the store writes `version`.
     static func build(_ series: [Series], marks: [TopicPartition: Int64],
-                      level: Int, frameTargetBytes: Int) throws -> [UInt8] {
+                      level: Int, frameTargetBytes: Int, formatVersion: UInt32 = version) throws -> [UInt8] {
+        precondition(readableVersions.contains(formatVersion), "no writer for block format \(formatVersion)")
         let codec = ZstdFrameCodec(level: level)
         var out = magic
-        out.appendLittleEndian(version)
+        out.appendLittleEndian(formatVersion)
         out.appendLittleEndian(UInt32(0))
 
         var minTime = Int64.max, maxTime = Int64.min, samples = 0
@@ -84,9 +87,15 @@ enum MetricBlockWriter {
                 seriesTable.appendZigZag(chunk.minTime)
                 seriesTable.appendVarint(UInt64(bitPattern: chunk.maxTime &- chunk.minTime))
                 seriesTable.appendVarint(chunk.count)
-                let values = try valueStream(of: chunk)
                 seriesTable.appendVarint(chunk.timestampByteCount)
-                seriesTable.appendVarint(values.bytes.count << 1 | (values.isDecimal ? 1 : 0))
+                let values: (bytes: ArraySlice<UInt8>, isDecimal: Bool)
+                if formatVersion == 1 {
+                    values = (chunk.bytes[chunk.timestampByteCount...], false)
+                    seriesTable.appendVarint(values.bytes.count)
+                } else {
+                    values = try valueStream(of: chunk)
+                    seriesTable.appendVarint(values.bytes.count << 1 | (values.isDecimal ? 1 : 0))
+                }
                 raw.append(contentsOf: chunk.bytes[..<chunk.timestampByteCount])
                 raw.append(contentsOf: values.bytes)
                 minTime = min(minTime, chunk.minTime)
