@@ -1,91 +1,10 @@
-// LEB128 varints, zig-zag and little-endian fixed ints: the integer encodings of part files.
+import CommitLog
 
-extension Array where Element == UInt8 {
-    @inline(__always)
-    mutating func appendVarint(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-            append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        append(UInt8(truncatingIfNeeded: value))
-    }
+/// Part files' fields (`StoredFieldReader`), failing with `LogStoreError.corrupt`.
+typealias FieldReader = StoredFieldReader<LogStoreError>
 
-    @inline(__always)
-    mutating func appendVarint(_ value: Int) { appendVarint(UInt64(bitPattern: Int64(value))) }
-
-    @inline(__always)
-    mutating func appendZigZag(_ value: Int64) { appendVarint(UInt64(bitPattern: (value << 1) ^ (value >> 63))) }
-
-    mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
-        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
-    }
-
-    /// Length-prefixed bytes.
-    mutating func appendString(_ text: String) {
-        appendVarint(text.utf8.count)
-        append(contentsOf: text.utf8)
-    }
-}
-
-@inline(__always)
-func zigZagDecode(_ raw: UInt64) -> Int64 { Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1) }
-
-/// Reads the encodings above from a buffer, throwing `LogStoreError.corrupt` on any overrun
-/// or overlong value instead of trusting lengths found in a file.
-struct FieldReader {
-    let bytes: UnsafeRawBufferPointer
-    var position: Int
-    let path: String
-
+extension StoredFieldReader where Failure == LogStoreError {
     init(_ bytes: UnsafeRawBufferPointer, path: String, position: Int = 0) {
-        self.bytes = bytes
-        self.position = position
-        self.path = path
-    }
-
-    var isAtEnd: Bool { position >= bytes.count }
-
-    func corrupt(_ reason: String) -> LogStoreError { .corrupt(path: path, reason: reason) }
-
-    @inline(__always)
-    mutating func varint() throws -> UInt64 {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while position < bytes.count {
-            let byte = bytes[position]
-            position += 1
-            result |= UInt64(byte & 0x7F) << shift
-            if byte < 0x80 { return result }
-            shift += 7
-            if shift > 63 { break }
-        }
-        throw corrupt("bad varint at \(position)")
-    }
-
-    /// A varint that must fit `0...limit` (counts and lengths).
-    mutating func count(limit: Int = Int(Int32.max)) throws -> Int {
-        let value = try varint()
-        guard value <= UInt64(limit) else { throw corrupt("count \(value) exceeds \(limit) at \(position)") }
-        return Int(value)
-    }
-
-    mutating func zigZag() throws -> Int64 { zigZagDecode(try varint()) }
-
-    mutating func littleEndian<T: FixedWidthInteger>(_: T.Type) throws -> T {
-        guard bytes.count - position >= MemoryLayout<T>.size else { throw corrupt("short read at \(position)") }
-        let value = T(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: T.self))
-        position += MemoryLayout<T>.size
-        return value
-    }
-
-    mutating func raw(_ count: Int) throws -> UnsafeRawBufferPointer {
-        guard count >= 0, bytes.count - position >= count else { throw corrupt("short read of \(count) at \(position)") }
-        defer { position += count }
-        return UnsafeRawBufferPointer(rebasing: bytes[position..<(position + count)])
-    }
-
-    mutating func string() throws -> String {
-        String(decoding: try raw(try count()), as: UTF8.self)
+        self.init(bytes, position: position) { .corrupt(path: path, reason: $0) }
     }
 }

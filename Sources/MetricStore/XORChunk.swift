@@ -66,20 +66,7 @@ public struct XORChunk: Sendable, Equatable {
             }
             index += 1
             if index == count { break }
-            // Timestamp.
-            var dod: Int64 = 0
-            if times.readBit() {
-                if !times.readBit() {
-                    dod = signed(times.read(14), bits: 14)
-                } else if !times.readBit() {
-                    dod = signed(times.read(17), bits: 17)
-                } else if !times.readBit() {
-                    dod = signed(times.read(20), bits: 20)
-                } else {
-                    dod = Int64(bitPattern: times.readWide(64))
-                }
-            }
-            delta = delta &+ dod
+            delta = delta &+ readDeltaOfDelta(&times)
             time = time &+ delta
             // Value.
             if bits.readBit() {
@@ -109,24 +96,23 @@ public struct XORChunk: Sendable, Equatable {
         var delta: Int64 = 0
         timestamps.append(time)
         for _ in 1..<count {
-            var dod: Int64 = 0
-            if times.readBit() {
-                if !times.readBit() {
-                    dod = signed(times.read(14), bits: 14)
-                } else if !times.readBit() {
-                    dod = signed(times.read(17), bits: 17)
-                } else if !times.readBit() {
-                    dod = signed(times.read(20), bits: 20)
-                } else {
-                    dod = Int64(bitPattern: times.readWide(64))
-                }
-            }
-            delta = delta &+ dod
+            delta = delta &+ readDeltaOfDelta(&times)
             time = time &+ delta
             timestamps.append(time)
             if times.overran { break }
         }
         if times.overran { throw XORChunkError.malformed("timestamp stream ends before its \(count) samples") }
+    }
+
+    /// One timestamp's delta-of-delta: `0`, or `10`/`110`/`1110` and a 14/17/20-bit field,
+    /// or `1111` and 64 bits (Prometheus's buckets).
+    @inline(__always)
+    static func readDeltaOfDelta(_ times: inout BitReader) -> Int64 {
+        guard times.readBit() else { return 0 }
+        if !times.readBit() { return signed(times.read(14), bits: 14) }
+        if !times.readBit() { return signed(times.read(17), bits: 17) }
+        if !times.readBit() { return signed(times.read(20), bits: 20) }
+        return Int64(bitPattern: times.readWide(64))
     }
 
     /// A `bits`-wide two's-complement field as Prometheus reads it: values above half the
