@@ -22,20 +22,29 @@ struct BitWriter: Sendable {
         if bit { bytes[bytes.count - 1] |= 1 << UInt8(free) }
     }
 
-    /// Writes the low `count` bits of `value` (0...64), most significant first.
+    /// Writes the low `count` bits of `value` (0...64), most significant first: the rest of
+    /// the partial last byte, then whole bytes, then the head of a new partial byte. (The
+    /// open chunk of every series goes through here once per sample; touching each byte
+    /// once, rather than appending a zero and then or-ing into it, was ~10% of ingest.)
     @inline(__always)
     mutating func write(_ value: UInt64, bits count: Int) {
+        guard count > 0 else { return }
         var remaining = count
-        while remaining > 0 {
-            if free == 0 {
-                bytes.append(0)
-                free = 8
-            }
+        if free > 0 {
             let take = min(remaining, free)
             let piece = (value >> UInt64(remaining - take)) & ((1 << UInt64(take)) &- 1)
             bytes[bytes.count - 1] |= UInt8(truncatingIfNeeded: piece << UInt64(free - take))
             remaining -= take
             free -= take
+        }
+        while remaining >= 8 {
+            remaining -= 8
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(remaining)))
+        }
+        if remaining > 0 {
+            // The low bits of the new last byte stay zero (a valid stream prefix).
+            bytes.append(UInt8(truncatingIfNeeded: value << UInt64(8 - remaining)))
+            free = 8 - remaining
         }
     }
 }
