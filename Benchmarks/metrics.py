@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Metrics, alerting and replay on this machine (BENCHMARKS.md, issue 6).
 
-Data (reused when WORK_DIR holds it): a day of agent-like host metrics from 50 hosts,
+Data (reused when WORK_DIR holds it): a day of agent-like host metrics from 50 hosts (HOSTS),
 one batch per host every 10 s (with the agent's few milliseconds of jitter), 60 series
 per host as sluice-agent sends them (node_cpu_seconds_total for 4 CPUs x 8 modes in
 1/100 s ticks, memory gauges in whole pages, load averages, network and disk counters,
@@ -19,7 +19,7 @@ over Kafka) and to Debian's VictoriaMetrics (Prometheus text with timestamps thr
      data folder after force_flush and a force_merge, per sample.
 2. query_range over 1,000 series x 24 h at step 60 s
    (`rate(node_cpu_seconds_total{mode=~"user|system|idle|iowait|irq"}[5m])`: 50 hosts x 4 CPUs
-   x 5 modes), median of RUNS (after one warm-up), with the answer's series and points checked.
+   x 5 modes), median of max(RUNS, 5) (after one warm-up), with the answer's series and points checked.
 3. Alert latency: a rule group with a 250 ms interval on `bench_latency_gauge > 50`; a
    Kafka producer (acks=all, linger 0) sends a crossing sample (99, a distinct `probe`
    label each cycle), a local webhook receiver timestamps the firing notification, then
@@ -359,6 +359,7 @@ def alert_latency():
     for probe in range(PROBES):
         transition(probe, 99, "firing")
         transition(probe, 0, "resolved")
+    del producer  # closes its connections before the broker goes (no "disconnected" noise)
     appliance.stop()
     server.shutdown()
     return latencies
