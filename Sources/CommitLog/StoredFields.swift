@@ -4,7 +4,7 @@
 
 extension Array where Element == UInt8 {
     @inlinable
-    public mutating func appendVarint(_ value: UInt64) {
+    public mutating func appendStoredVarint(_ value: UInt64) {
         var value = value
         while value >= 0x80 {
             append(UInt8(truncatingIfNeeded: value) | 0x80)
@@ -14,20 +14,20 @@ extension Array where Element == UInt8 {
     }
 
     @inlinable
-    public mutating func appendVarint(_ value: Int) { appendVarint(UInt64(bitPattern: Int64(value))) }
+    public mutating func appendStoredVarint(_ value: Int) { appendStoredVarint(UInt64(bitPattern: Int64(value))) }
 
     @inlinable
-    public mutating func appendZigZag(_ value: Int64) { appendVarint(UInt64(bitPattern: (value << 1) ^ (value >> 63))) }
+    public mutating func appendStoredZigZag(_ value: Int64) { appendStoredVarint(UInt64(bitPattern: (value << 1) ^ (value >> 63))) }
 
     @inlinable
-    public mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
+    public mutating func appendStoredLittleEndian<T: FixedWidthInteger>(_ value: T) {
         Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
     }
 
     /// Length-prefixed UTF-8.
     @inlinable
-    public mutating func appendString(_ text: String) {
-        appendVarint(text.utf8.count)
+    public mutating func appendStoredString(_ text: String) {
+        appendStoredVarint(text.utf8.count)
         append(contentsOf: text.utf8)
     }
 }

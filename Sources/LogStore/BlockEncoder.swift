@@ -132,12 +132,12 @@ struct BlockEncoder {
                 }()
                 lastTopic = origin.topic
             }
-            originColumn.appendVarint(lastTopicIndex)
-            originColumn.appendZigZag(Int64(origin.partition))
-            originColumn.appendZigZag(origin.offset &- previousOffset)
+            originColumn.appendStoredVarint(lastTopicIndex)
+            originColumn.appendStoredZigZag(Int64(origin.partition))
+            originColumn.appendStoredZigZag(origin.offset &- previousOffset)
             previousOffset = origin.offset
 
-            lengthColumn.appendVarint(entries[row].line.count)
+            lengthColumn.appendStoredVarint(entries[row].line.count)
             lineColumn.append(contentsOf: entries[row].line)
             lineLengths.append(entries[row].line.count)
             lineBytes += entries[row].line.count
@@ -145,7 +145,7 @@ struct BlockEncoder {
 
             // Entries of one stream usually carry the same names in the same order: compare
             // with the previous entry's before hashing.
-            metadataBody.appendVarint(entries[row].metadata.pairs.count)
+            metadataBody.appendStoredVarint(entries[row].metadata.pairs.count)
             var searchFrom = 0
             var lineTokensKnown = false
             for (position, pair) in entries[row].metadata.pairs.enumerated() {
@@ -164,7 +164,7 @@ struct BlockEncoder {
                         lastNames.append((pair.name, index))
                     }
                 }
-                metadataBody.appendVarint(index)
+                metadataBody.appendStoredVarint(index)
                 var value = pair.value
                 value.withUTF8 { utf8 in
                     if format.tokenReferences, utf8.count > 0 {
@@ -177,24 +177,24 @@ struct BlockEncoder {
                         if let (first, count) = entries[row].line.withUnsafeBufferPointer({
                             Self.wholeTokens(utf8, in: $0, tokenStarts: lineTokenStarts)
                         }) {
-                            metadataBody.appendVarint(count << 2 | MetadataValueKind.tokens.rawValue)
-                            metadataBody.appendVarint(first)
+                            metadataBody.appendStoredVarint(count << 2 | MetadataValueKind.tokens.rawValue)
+                            metadataBody.appendStoredVarint(first)
                             return
                         }
                     }
                     if let start = Self.find(utf8, in: entries[row].line, from: &searchFrom) {
                         if format.tokenReferences {
-                            metadataBody.appendVarint(utf8.count << 2 | MetadataValueKind.bytes.rawValue)
+                            metadataBody.appendStoredVarint(utf8.count << 2 | MetadataValueKind.bytes.rawValue)
                         } else {
-                            metadataBody.appendVarint(utf8.count << 1 | 1)
+                            metadataBody.appendStoredVarint(utf8.count << 1 | 1)
                         }
-                        metadataBody.appendVarint(start)
+                        metadataBody.appendStoredVarint(start)
                     } else if format.tokenReferences {
-                        metadataBody.appendVarint(utf8.count << 2 | MetadataValueKind.literal.rawValue)
+                        metadataBody.appendStoredVarint(utf8.count << 2 | MetadataValueKind.literal.rawValue)
                         metadataBody.append(contentsOf: utf8)
                         TokenHasher.addTokens(of: UnsafeRawBufferPointer(utf8), to: &tokens)
                     } else {
-                        metadataBody.appendVarint(utf8.count << 1)
+                        metadataBody.appendStoredVarint(utf8.count << 1)
                         metadataBody.append(contentsOf: utf8)
                         TokenHasher.addTokens(of: UnsafeRawBufferPointer(utf8), to: &tokens)
                     }
@@ -212,11 +212,11 @@ struct BlockEncoder {
                 while exponent > 0, delta % Self.powersOfTen[exponent] != 0 { exponent -= 1 }
                 if exponent == 0 { break }
             }
-            timestampColumn.appendVarint(exponent)
+            timestampColumn.appendStoredVarint(exponent)
             let scale = Self.powersOfTen[exponent]
-            for delta in timeDeltas { timestampColumn.appendVarint(delta / scale) }
+            for delta in timeDeltas { timestampColumn.appendStoredVarint(delta / scale) }
         } else {
-            for delta in timeDeltas { timestampColumn.appendVarint(delta) }
+            for delta in timeDeltas { timestampColumn.appendStoredVarint(delta) }
         }
         columns[0] = timestampColumn
         self.timeDeltas = timeDeltas
@@ -297,8 +297,8 @@ struct BlockEncoder {
 
     private static func dictionary(_ names: [String]) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.appendVarint(names.count)
-        for name in names { bytes.appendString(name) }
+        bytes.appendStoredVarint(names.count)
+        for name in names { bytes.appendStoredString(name) }
         return bytes
     }
 }

@@ -23,10 +23,10 @@ enum PartFile {
     /// The footer for an index at `indexOffset`.
     static func footer(indexOffset: Int, index: [UInt8], version: UInt32 = version) -> [UInt8] {
         var out: [UInt8] = []
-        out.appendLittleEndian(UInt64(indexOffset))
-        out.appendLittleEndian(UInt64(index.count))
-        out.appendLittleEndian(CRC32C.checksum(index))
-        out.appendLittleEndian(version)
+        out.appendStoredLittleEndian(UInt64(indexOffset))
+        out.appendStoredLittleEndian(UInt64(index.count))
+        out.appendStoredLittleEndian(CRC32C.checksum(index))
+        out.appendStoredLittleEndian(version)
         out.append(contentsOf: magic)
         return out
     }
@@ -70,7 +70,7 @@ enum CommittedOffsetsFile {
         HighWaterCoding.append(marks, to: &body)
         var out = magic
         out.append(contentsOf: body)
-        out.appendLittleEndian(CRC32C.checksum(body))
+        out.appendStoredLittleEndian(CRC32C.checksum(body))
         return out
     }
 

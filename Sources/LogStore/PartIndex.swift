@@ -32,39 +32,39 @@ struct PartIndex: Sendable, Equatable {
 
     func serialized() -> [UInt8] {
         var out: [UInt8] = []
-        out.appendZigZag(minTime)
-        out.appendZigZag(maxTime)
+        out.appendStoredZigZag(minTime)
+        out.appendStoredZigZag(maxTime)
         HighWaterCoding.append(highWater, to: &out)
-        out.appendVarint(replaces.count)
-        for sequence in replaces { out.appendVarint(sequence) }
-        out.appendVarint(streams.count)
+        out.appendStoredVarint(replaces.count)
+        for sequence in replaces { out.appendStoredVarint(sequence) }
+        out.appendStoredVarint(streams.count)
         for labels in streams {
-            out.appendVarint(labels.pairs.count)
+            out.appendStoredVarint(labels.pairs.count)
             for pair in labels.pairs {
-                out.appendString(pair.name)
-                out.appendString(pair.value)
+                out.appendStoredString(pair.name)
+                out.appendStoredString(pair.value)
             }
         }
-        out.appendVarint(metadataNames.count)
-        for name in metadataNames { out.appendString(name) }
-        out.appendVarint(blocks.count)
+        out.appendStoredVarint(metadataNames.count)
+        for name in metadataNames { out.appendStoredString(name) }
+        out.appendStoredVarint(blocks.count)
         for block in blocks {
-            out.appendVarint(block.stream)
-            out.appendVarint(block.count)
-            out.appendZigZag(block.minTime)
-            out.appendVarint(UInt64(bitPattern: block.maxTime &- block.minTime))
-            out.appendVarint(block.lineBytes)
-            out.appendVarint(block.offset)
+            out.appendStoredVarint(block.stream)
+            out.appendStoredVarint(block.count)
+            out.appendStoredZigZag(block.minTime)
+            out.appendStoredVarint(UInt64(bitPattern: block.maxTime &- block.minTime))
+            out.appendStoredVarint(block.lineBytes)
+            out.appendStoredVarint(block.offset)
             for column in block.columns {
-                out.appendVarint(column.storedLength << 1 | (column.compressed ? 1 : 0))
-                out.appendVarint(column.rawLength)
-                out.appendVarint(UInt64(column.checksum))
+                out.appendStoredVarint(column.storedLength << 1 | (column.compressed ? 1 : 0))
+                out.appendStoredVarint(column.rawLength)
+                out.appendStoredVarint(UInt64(column.checksum))
             }
-            out.appendVarint(block.metadataNames.count)
-            for name in block.metadataNames { out.appendVarint(name) }
-            out.appendVarint(block.bloom.words.count)
-            out.appendVarint(block.bloom.probes)
-            for word in block.bloom.words { out.appendLittleEndian(word) }
+            out.appendStoredVarint(block.metadataNames.count)
+            for name in block.metadataNames { out.appendStoredVarint(name) }
+            out.appendStoredVarint(block.bloom.words.count)
+            out.appendStoredVarint(block.bloom.probes)
+            for word in block.bloom.words { out.appendStoredLittleEndian(word) }
         }
         return out
     }
@@ -144,11 +144,11 @@ struct PartIndex: Sendable, Equatable {
 /// then { topic, partition z, offset z } sorted by (topic, partition) so bytes are stable.
 enum HighWaterCoding {
     static func append(_ marks: [LogStore.TopicPartition: Int64], to out: inout [UInt8]) {
-        out.appendVarint(marks.count)
+        out.appendStoredVarint(marks.count)
         for (key, offset) in marks.sorted(by: { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }) {
-            out.appendString(key.topic)
-            out.appendZigZag(Int64(key.partition))
-            out.appendZigZag(offset)
+            out.appendStoredString(key.topic)
+            out.appendStoredZigZag(Int64(key.partition))
+            out.appendStoredZigZag(offset)
         }
     }
 

@@ -104,9 +104,9 @@ enum TokenColumns {
                 groupOfLine.append(group)
             }
             output.reserveCapacity(output.count + lines.count + lines.count / 4 + lengths.count)
-            output.appendVarint(groups.count)
+            output.appendStoredVarint(groups.count)
             if groups.count > 1 {
-                for group in groupOfLine { output.appendVarint(group) }
+                for group in groupOfLine { output.appendStoredVarint(group) }
             }
             for group in groups { encodeColumns(bytes, cursors: group, into: &output) }
         }
@@ -159,7 +159,7 @@ enum TokenColumns {
         }
         if column.count >= shortestDictionaryColumn, dictionary.build(bytes, column) {
             output.append(ColumnMode.dictionary.rawValue)
-            output.appendVarint(dictionary.entries.count)
+            output.appendStoredVarint(dictionary.entries.count)
             for entry in dictionary.entries { appendEscaped(entry.start, entry.end) }
             output.append(contentsOf: dictionary.codes)
         } else {

@@ -8,15 +8,15 @@ enum CommittedOffsetsFile {
 
     static func serialized(_ marks: [TopicPartition: Int64]) -> [UInt8] {
         var body: [UInt8] = []
-        body.appendVarint(marks.count)
+        body.appendStoredVarint(marks.count)
         for (partition, offset) in marks.sorted(by: { $0.key < $1.key }) {
-            body.appendString(partition.topic)
-            body.appendZigZag(Int64(partition.partition))
-            body.appendZigZag(offset)
+            body.appendStoredString(partition.topic)
+            body.appendStoredZigZag(Int64(partition.partition))
+            body.appendStoredZigZag(offset)
         }
         var out = magic
         out.append(contentsOf: body)
-        out.appendLittleEndian(CRC32C.checksum(body))
+        out.appendStoredLittleEndian(CRC32C.checksum(body))
         return out
     }
 

@@ -44,14 +44,14 @@ enum DecimalValues {
         }
         var deltas: [UInt8] = [UInt8(exponent)]
         var deltaOfDeltas: [UInt8] = [UInt8(exponent) | 1 << 5]
-        deltas.appendZigZag(integers[0])
-        deltaOfDeltas.appendZigZag(integers[0])
+        deltas.appendStoredZigZag(integers[0])
+        deltaOfDeltas.appendStoredZigZag(integers[0])
         var previousDelta: Int64 = 0
         for index in integers.indices.dropFirst() {
             let (delta, overflow) = integers[index].subtractingReportingOverflow(integers[index - 1])
             guard !overflow else { return nil }
-            deltas.appendZigZag(delta)
-            deltaOfDeltas.appendZigZag(index == 1 ? delta : delta &- previousDelta)
+            deltas.appendStoredZigZag(delta)
+            deltaOfDeltas.appendStoredZigZag(index == 1 ? delta : delta &- previousDelta)
             previousDelta = delta
         }
         return deltaOfDeltas.count < deltas.count ? deltaOfDeltas : deltas

@@ -58,15 +58,15 @@ enum MetricBlockWriter {
         precondition(readableVersions.contains(formatVersion), "no writer for block format \(formatVersion)")
         let codec = ZstdFrameCodec(level: level)
         var out = magic
-        out.appendLittleEndian(formatVersion)
-        out.appendLittleEndian(UInt32(0))
+        out.appendStoredLittleEndian(formatVersion)
+        out.appendStoredLittleEndian(UInt32(0))
 
         var minTime = Int64.max, maxTime = Int64.min, samples = 0
         var frames: [(compressed: Int, raw: Int)] = []
         var raw: [UInt8] = []
         raw.reserveCapacity(frameTargetBytes + (64 << 10))
         var seriesTable: [UInt8] = []
-        seriesTable.appendVarint(series.count)
+        seriesTable.appendStoredVarint(series.count)
         func closeFrame() throws {
             guard !raw.isEmpty else { return }
             let length = try raw.withUnsafeBytes { try codec.compress($0, appendingTo: &out) }
@@ -75,26 +75,26 @@ enum MetricBlockWriter {
         }
         for entry in series {
             if raw.count >= frameTargetBytes { try closeFrame() }
-            seriesTable.appendVarint(entry.labels.pairs.count)
+            seriesTable.appendStoredVarint(entry.labels.pairs.count)
             for pair in entry.labels {
-                seriesTable.appendString(pair.name)
-                seriesTable.appendString(pair.value)
+                seriesTable.appendStoredString(pair.name)
+                seriesTable.appendStoredString(pair.value)
             }
-            seriesTable.appendVarint(frames.count)
-            seriesTable.appendVarint(raw.count)
-            seriesTable.appendVarint(entry.chunks.count)
+            seriesTable.appendStoredVarint(frames.count)
+            seriesTable.appendStoredVarint(raw.count)
+            seriesTable.appendStoredVarint(entry.chunks.count)
             for chunk in entry.chunks {
-                seriesTable.appendZigZag(chunk.minTime)
-                seriesTable.appendVarint(UInt64(bitPattern: chunk.maxTime &- chunk.minTime))
-                seriesTable.appendVarint(chunk.count)
-                seriesTable.appendVarint(chunk.timestampByteCount)
+                seriesTable.appendStoredZigZag(chunk.minTime)
+                seriesTable.appendStoredVarint(UInt64(bitPattern: chunk.maxTime &- chunk.minTime))
+                seriesTable.appendStoredVarint(chunk.count)
+                seriesTable.appendStoredVarint(chunk.timestampByteCount)
                 let values: (bytes: ArraySlice<UInt8>, isDecimal: Bool)
                 if formatVersion == 1 {
                     values = (chunk.bytes[chunk.timestampByteCount...], false)
-                    seriesTable.appendVarint(values.bytes.count)
+                    seriesTable.appendStoredVarint(values.bytes.count)
                 } else {
                     values = try valueStream(of: chunk)
-                    seriesTable.appendVarint(values.bytes.count << 1 | (values.isDecimal ? 1 : 0))
+                    seriesTable.appendStoredVarint(values.bytes.count << 1 | (values.isDecimal ? 1 : 0))
                 }
                 raw.append(contentsOf: chunk.bytes[..<chunk.timestampByteCount])
                 raw.append(contentsOf: values.bytes)
@@ -106,30 +106,30 @@ enum MetricBlockWriter {
         try closeFrame()
 
         var meta: [UInt8] = []
-        meta.appendZigZag(minTime == .max ? 0 : minTime)
-        meta.appendZigZag(maxTime == .min ? 0 : maxTime)
-        meta.appendVarint(samples)
-        meta.appendVarint(marks.count)
+        meta.appendStoredZigZag(minTime == .max ? 0 : minTime)
+        meta.appendStoredZigZag(maxTime == .min ? 0 : maxTime)
+        meta.appendStoredVarint(samples)
+        meta.appendStoredVarint(marks.count)
         for (partition, offset) in marks.sorted(by: { $0.key < $1.key }) {
-            meta.appendString(partition.topic)
-            meta.appendZigZag(Int64(partition.partition))
-            meta.appendZigZag(offset)
+            meta.appendStoredString(partition.topic)
+            meta.appendStoredZigZag(Int64(partition.partition))
+            meta.appendStoredZigZag(offset)
         }
-        meta.appendVarint(frames.count)
+        meta.appendStoredVarint(frames.count)
         for frame in frames {
-            meta.appendVarint(frame.compressed)
-            meta.appendVarint(frame.raw)
+            meta.appendStoredVarint(frame.compressed)
+            meta.appendStoredVarint(frame.raw)
         }
         meta.append(contentsOf: seriesTable)
 
         let metaOffset = out.count
         let metaLength = try meta.withUnsafeBytes { try codec.compress($0, appendingTo: &out) }
         var footer: [UInt8] = []
-        footer.appendLittleEndian(UInt64(metaOffset))
-        footer.appendLittleEndian(UInt64(metaLength))
-        footer.appendLittleEndian(UInt64(meta.count))
-        footer.appendLittleEndian(CRC32C.checksum(out[metaOffset...]))
-        footer.appendLittleEndian(CRC32C.checksum(footer))
+        footer.appendStoredLittleEndian(UInt64(metaOffset))
+        footer.appendStoredLittleEndian(UInt64(metaLength))
+        footer.appendStoredLittleEndian(UInt64(meta.count))
+        footer.appendStoredLittleEndian(CRC32C.checksum(out[metaOffset...]))
+        footer.appendStoredLittleEndian(CRC32C.checksum(footer))
         footer.append(contentsOf: magic)
         out.append(contentsOf: footer)
         return out

@@ -10,38 +10,38 @@ final class FakeSender: RecordSender {
         var refuseNext = 0
         var rejectLargerThan = Int.max
         var holding = false
-        var held: [CheckedContinuation<Void, Never>] = []
+        var held: [(records: [OutgoingRecord], answer: CheckedContinuation<[SendOutcome], Never>)] = []
         var closed = false
+
+        /// What the broker answers to one send, in the order sends reach it (one
+        /// connection: a later send is never acknowledged before an earlier one).
+        mutating func answer(_ records: [OutgoingRecord]) -> [SendOutcome] {
+            records.map { record in
+                if record.value.count > rejectLargerThan {
+                    return .permanent("MESSAGE_TOO_LARGE from the fake broker")
+                }
+                if refuseNext > 0 {
+                    refuseNext -= 1
+                    return .retriable("refused by the fake broker")
+                }
+                delivered.append(record)
+                return .acknowledged
+            }
+        }
     }
 
     private let state = Mutex(State())
 
     func send(_ records: [OutgoingRecord]) async -> [SendOutcome] {
-        let hold = state.withLock { $0.holding }
-        if hold {
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state in
-                    if state.holding {
-                        state.held.append(continuation)
-                        return false
-                    }
-                    return true
+        await withCheckedContinuation { continuation in
+            let answered: [SendOutcome]? = state.withLock { state in
+                if state.holding {
+                    state.held.append((records, continuation))
+                    return nil
                 }
-                if resumeNow { continuation.resume() }
+                return state.answer(records)
             }
-        }
-        return state.withLock { state in
-            records.map { record in
-                if record.value.count > state.rejectLargerThan {
-                    return .permanent("MESSAGE_TOO_LARGE from the fake broker")
-                }
-                if state.refuseNext > 0 {
-                    state.refuseNext -= 1
-                    return .retriable("refused by the fake broker")
-                }
-                state.delivered.append(record)
-                return .acknowledged
-            }
+            if let answered { continuation.resume(returning: answered) }
         }
     }
 
@@ -64,19 +64,21 @@ final class FakeSender: RecordSender {
     func hold() { state.withLock { $0.holding = true } }
 
     func release() {
-        let waiters = state.withLock { state in
+        let answers = state.withLock { state in
             state.holding = false
             defer { state.held = [] }
-            return state.held
+            return state.held.map { ($0.answer, state.answer($0.records)) }
         }
-        waiters.forEach { $0.resume() }
+        for (continuation, outcomes) in answers { continuation.resume(returning: outcomes) }
     }
 
     var heldSends: Int { state.withLock { $0.held.count } }
 }
 
-/// Polls `condition` until it holds or `seconds` pass; returns whether it held.
-func eventually(_ seconds: Double = 20, _ condition: () -> Bool) async -> Bool {
+/// Polls `condition` until it holds or `seconds` pass; returns whether it held. The budget
+/// only runs out when something is wrong, so it is generous: the whole suite shares two
+/// cores, and heavy tests elsewhere can keep the agent's tasks waiting for a while.
+func eventually(_ seconds: Double = 120, _ condition: () -> Bool) async -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if condition() { return true }

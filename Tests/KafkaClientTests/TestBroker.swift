@@ -49,9 +49,10 @@ final class LogLines: Sendable {
     }
 }
 
-/// Retries `condition` until it holds or `timeout` passes; returns whether it held.
+/// Retries `condition` until it holds or `timeout` passes; returns whether it held (the
+/// budget only runs out when something is wrong; the suite shares two busy cores).
 func eventually(
-    timeout: Duration = .seconds(30), _ condition: () async throws -> Bool
+    timeout: Duration = .seconds(120), _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
