@@ -96,13 +96,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The HTTP API (Loki's log API, export, health, metrics) on Hummingbird.
+        // UI/ holds the web UI's static files (no build step), copied beside the executable.
         .target(name: "HTTPAPI", dependencies: [
             "LogQL", "LogStore", "MetricStore", "PromQL", "Alerting", "Processors", "Pipeline", "Compression", "SluiceModel",
-            "Replay",
+            "Replay", "Broker", "CommitLog", "KafkaWire",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], resources: [.copy("UI")]),
 
         // MARK: Executables (composition roots only)
         .executableTarget(name: "sluice", dependencies: [

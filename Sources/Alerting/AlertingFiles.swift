@@ -1,4 +1,5 @@
 import Glibc
+import SluiceModel
 
 /// A file operation that failed: which, on what path, and errno's text.
 public struct AlertingFileError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -18,20 +19,7 @@ public struct AlertingFileError: Error, Sendable, Equatable, CustomStringConvert
 /// The little file I/O alerting needs, on Glibc (no Foundation in this target).
 enum AlertingFiles {
     static func read(_ path: String) throws(AlertingFileError) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw AlertingFileError("open", path: path, errno: errno) }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw AlertingFileError("read", path: path, errno: errno)
-            }
-            if count == 0 { return bytes }
-            bytes.append(contentsOf: chunk[..<count])
-        }
+        do { return try LocalFiles.read(path) } catch { throw AlertingFileError(error.operation, path: error.path, errno: error.errno) }
     }
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
@@ -69,14 +57,5 @@ enum AlertingFiles {
     }
 
     /// The paths matching a shell pattern, sorted (`etc/rules/*.yml`).
-    static func glob(_ pattern: String) -> [String] {
-        var result = glob_t()
-        defer { globfree(&result) }
-        guard Glibc.glob(pattern, 0, nil, &result) == 0 else { return [] }
-        var paths: [String] = []
-        for index in 0..<Int(result.gl_pathc) {
-            if let path = result.gl_pathv[index] { paths.append(String(cString: path)) }
-        }
-        return paths.sorted()
-    }
+    static func glob(_ pattern: String) -> [String] { LocalFiles.glob(pattern) }
 }

@@ -42,6 +42,9 @@ final class GroupCoordinator: Sendable {
         self.clock = clock
     }
 
+    /// Reads the groups under the lock.
+    func withGroups<T>(_ body: ([String: GroupStateMachine]) -> T) -> T { state.withLock { body($0.groups) } }
+
     func join(_ request: JoinGroupRequest, version: Int16, clientId: String, on eventLoop: any EventLoop) -> EventLoopFuture<JoinGroupResponse> {
         guard !request.groupId.isEmpty else {
             return eventLoop.makeSucceededFuture(JoinGroupResponse(errorCode: .invalidGroupId, memberId: request.memberId))

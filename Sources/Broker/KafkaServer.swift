@@ -12,7 +12,7 @@ public final class KafkaServer: Sendable {
     public let topics: TopicStore
     private let router: RequestRouter
     private let flusher: GroupCommitFlusher
-    private let groups: GroupCoordinator
+    let groups: GroupCoordinator
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
     private let serverChannel = Mutex<(any Channel)?>(nil)

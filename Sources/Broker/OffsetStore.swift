@@ -46,6 +46,8 @@ final class OffsetStore: Sendable {
 
     func committed(_ key: Key) -> Committed? { offsets.withLock { $0[key] } }
 
+    func committedSnapshot() -> [Key: Committed] { offsets.withLock { $0 } }
+
     /// Every partition `group` has committed, by topic.
     func committed(group: String) -> [String: [(Int32, Committed)]] {
         offsets.withLock { offsets in

@@ -21,6 +21,10 @@ public struct HTTPAPIConfiguration: Sendable {
     public var maxPushDecompressedBytes = 64 << 20
     /// The topic pushed lines go to (the `logs` pipeline consumes it).
     public var pushTopic = "logs"
+    /// The web UI's files (`ui.directory`); nil: beside the executable, else the source tree.
+    public var uiDirectory: String?
+    /// The dashboard definitions the UI renders (`ui.dashboards`); nil: none.
+    public var dashboardsDirectory: String?
 
     public init() {}
 
@@ -48,6 +52,8 @@ public struct HTTPAPIDependencies: Sendable {
     public var metricQueries: MetricsDependencies?
     /// `POST /api/sluice/v1/replay` (backtests and re-publishing); nil leaves the route out.
     public var replay: ReplayService?
+    /// `/api/sluice/v1/status` and the alert history; nil leaves them out.
+    public var status: StatusDependencies?
 
     public init(engine: LogQLEngine, source: any LogEntrySource, writer: LocalTopicWriter,
                 metrics: [any MetricsExposition], isReady: @escaping @Sendable () -> Bool,

@@ -14,6 +14,11 @@ public enum HTTPServer {
                        timeoutNanoseconds: configuration.queryTimeoutNanoseconds).register(on: router)
         }
         if let replay = dependencies.replay { ReplayAPI(service: replay).register(on: router) }
+        if let status = dependencies.status {
+            StatusAPI(status: status, promql: dependencies.metricQueries?.engine, now: dependencies.now).register(on: router)
+        }
+        UIRoutes(directory: configuration.uiDirectory ?? UIRoutes.defaultDirectory(),
+                 dashboards: DashboardCatalog(directory: configuration.dashboardsDirectory)).register(on: router)
         return router
     }
 

@@ -32,6 +32,8 @@ public final class MetricProcessor: Sendable {
     private let positions = Mutex<[TopicPartition: Int64]>([:])
     /// Series-id caches and staleness per partition (taken out while a partition is processed).
     private let partitionStates = Mutex<[TopicPartition: PartitionState]>([:])
+    /// Each host's newest batch time (ms) since this process started.
+    private let hostsSeen = Mutex<[String: Int64]>([:])
 
     /// Bytes read from a partition per step.
     static let readBytes = 1 << 20
@@ -79,6 +81,10 @@ public final class MetricProcessor: Sendable {
         }
         return didWork
     }
+
+    /// The hosts whose batches were processed since the start, with their newest batch's
+    /// time (ms): the agents and when each was last seen.
+    public func hostsLastSeen() -> [String: Int64] { hostsSeen.withLock { $0 } }
 
     /// How far each partition is behind its log end, for `/metrics`.
     public func lag() -> [(TopicPartition, Int64)] {
@@ -226,6 +232,9 @@ public final class MetricProcessor: Sendable {
                          partition: TopicPartition, state: inout PartitionState,
                          into samples: inout [MetricStoreSample]) throws {
         let host = batch.host.map { MetricBatchDecoder.string(bytes, in: $0) } ?? ""
+        if !host.isEmpty {
+            hostsSeen.withLock { seen in seen[host] = max(seen[host] ?? .min, batch.timestamp) }
+        }
         var hostState = state.hosts.removeValue(forKey: host) ?? HostState()
         defer { state.hosts[host] = hostState }
         if hostState.cache.count > Self.maxCachedSeriesPerHost { hostState.cache.removeAll() }

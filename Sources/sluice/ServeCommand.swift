@@ -90,12 +90,21 @@ struct ServeCommand: AsyncParsableCommand {
         let promql = PromQLEngine(source: metricStore)
         let alerting = try Self.makeAlerting(appliance.alerting, engine: promql, processor: metricProcessor, writer: writer, logger: logger)
         let ready = ReadyFlag()
+        let status = StatusDependencies(
+            topics: server.topics, consumerGroups: { server.consumerGroups() },
+            internalConsumers: {
+                [InternalConsumerLag(name: "sluice log pipelines", lag: processor.lag().map { ($0.0, $0.1) }),
+                 InternalConsumerLag(name: "sluice metric ingestion", lag: metricProcessor.lag().map { ($0.0, $0.1) })]
+            },
+            agentsLastSeen: { metricProcessor.hostsLastSeen() })
+        let exposition: [any MetricsExposition] = [
+            ProcessorMetrics(processor: processor), LogStoreMetrics(store: store), MetricIngestMetrics(processor: metricProcessor),
+            AlertingMetrics(rules: alerting.rules, notifiers: alerting.notifiers), BrokerMetrics(status: status)]
         var dependencies = HTTPAPIDependencies(
             engine: LogQLEngine(source: store, limits: appliance.http.engineLimits), source: store,
-            writer: writer,
-            metrics: [ProcessorMetrics(processor: processor), LogStoreMetrics(store: store), MetricIngestMetrics(processor: metricProcessor),
-                      AlertingMetrics(rules: alerting.rules, notifiers: alerting.notifiers)],
+            writer: writer, metrics: exposition,
             isReady: { ready.isSet }, now: { Timestamp(nanosecondsSinceEpoch: Self.wallClockNanoseconds()) })
+        dependencies.status = status
         dependencies.metricQueries = MetricsDependencies(engine: promql, store: metricStore, rules: alerting.rules)
         dependencies.replay = Self.makeReplay(appliance.alerting, topics: server.topics, writer: writer, dataDirectory: config.dataDirectory, logger: logger)
         let http = HTTPServer.makeApplication(dependencies: dependencies, configuration: appliance.http, logger: logger) { port in
@@ -110,6 +119,9 @@ struct ServeCommand: AsyncParsableCommand {
                 .init(service: BrokerService(server: server, logger: logger)),
                 .init(service: ProcessorService(processor: processor, store: store)),
                 .init(service: MetricProcessorService(processor: metricProcessor, logger: logger)),
+                .init(service: SelfMetricsService(parts: exposition, processor: metricProcessor,
+                                                  instance: "\(appliance.http.host):\(appliance.http.port)",
+                                                  interval: .seconds(10), logger: logger)),
                 .init(service: AlertingService(rules: alerting.rules, notifiers: alerting.notifiers, logger: logger)),
                 .init(service: http),
             ],
@@ -135,6 +147,7 @@ struct ServeCommand: AsyncParsableCommand {
                 try file.apply(to: &metrics)
                 let directory = URL(fileURLWithPath: config).deletingLastPathComponent().path
                 try file.apply(to: &alerting, configDirectory: directory)
+                file.apply(toUI: &http, configDirectory: directory)
                 if let configured = file.pipelines { pipelines = configured }
             } catch {
                 throw ValidationError("\(error)")

@@ -49,6 +49,15 @@ struct ServeConfiguration: Decodable {
         }
     }
 
+    struct UI: Decodable {
+        var directory: String?
+        var dashboards: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case directory, dashboards
+        }
+    }
+
     struct Store: Decodable {
         var dir: String?
         var retention: String?
@@ -100,6 +109,7 @@ struct ServeConfiguration: Decodable {
     var kafka: Kafka?
     var log: Log?
     var http: HTTP?
+    var ui: UI?
     var store: Store?
     var metrics: Metrics?
     var alerting: Alerting?
@@ -107,7 +117,7 @@ struct ServeConfiguration: Decodable {
     var pipelines: [PipelineConfig]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case data_dir, kafka, log, http, store, metrics, alerting, pipelines
+        case data_dir, kafka, log, http, ui, store, metrics, alerting, pipelines
     }
 
     /// The keys allowed at each level, from the decoded types themselves.
@@ -116,6 +126,7 @@ struct ServeConfiguration: Decodable {
         "kafka": Kafka.CodingKeys.allCases.map(\.rawValue),
         "log": Log.CodingKeys.allCases.map(\.rawValue),
         "http": HTTP.CodingKeys.allCases.map(\.rawValue),
+        "ui": UI.CodingKeys.allCases.map(\.rawValue),
         "store": Store.CodingKeys.allCases.map(\.rawValue),
         "metrics": Metrics.CodingKeys.allCases.map(\.rawValue),
         "alerting": Alerting.CodingKeys.allCases.map(\.rawValue),
@@ -192,6 +203,14 @@ struct ServeConfiguration: Decodable {
             guard value > 0 else { throw ConfigurationError("http.max_push_bytes must be at least 1") }
             config.maxPushBytes = value
         }
+    }
+
+    /// Applies the `ui:` section; relative folders are relative to the configuration file's.
+    func apply(toUI config: inout HTTPAPIConfiguration, configDirectory: String) {
+        guard let ui else { return }
+        func resolved(_ path: String) -> String { path.hasPrefix("/") ? path : configDirectory + "/" + path }
+        if let directory = ui.directory { config.uiDirectory = resolved(directory) }
+        if let dashboards = ui.dashboards { config.dashboardsDirectory = resolved(dashboards) }
     }
 
     /// Applies the `store:` section.

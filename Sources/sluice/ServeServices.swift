@@ -1,4 +1,6 @@
 import Alerting
+import HTTPAPI
+import SluiceModel
 import Broker
 import Foundation
 import LogStore
@@ -98,5 +100,41 @@ struct AlertingService: Service {
         // With no rules, `run` returns at once; the service still lives until shutdown
         // (a service that returns early stops the whole appliance).
         try? await gracefulShutdown()
+    }
+}
+
+/// Stores the appliance's own metrics (what `/metrics` shows) in its metric store every
+/// `interval`, labelled `job="sluice"`, as a Prometheus scraping it would: the UI's
+/// "Pipeline health" charts them with PromQL.
+struct SelfMetricsService: Service {
+    let parts: [any MetricsExposition]
+    let processor: MetricProcessor
+    let instance: String
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                scrapeOnce(at: ServeCommand.wallClockNanoseconds() / 1_000_000)
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    func scrapeOnce(at milliseconds: Int64) {
+        var text = ""
+        for part in parts { part.appendMetrics(to: &text) }
+        let (samples, unreadable) = ExpositionSamples.parse(text)
+        if unreadable > 0 { logger.warning("self-metrics: \(unreadable) lines of /metrics not understood") }
+        let series = samples.map { sample in
+            var labels = sample.labels
+            labels["job"] = "sluice"
+            labels["instance"] = instance
+            return MetricSeriesSamples(labels: labels, timestamps: [milliseconds], values: [sample.value])
+        }
+        do { try processor.append(series) } catch {
+            logger.error("self-metrics not stored", metadata: ["error": "\(error)"])
+        }
     }
 }
