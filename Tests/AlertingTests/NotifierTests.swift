@@ -6,8 +6,8 @@ import Testing
 /// Notification bodies against Alertmanager's own, and delivery with retries, dead
 /// letters and outages, on a fake transport and a manual clock.
 @Suite struct NotifierTests {
-    /// Exactly as Alertmanager 0.25 sent them to a webhook receiver (see
-    /// /work/shared/reference/alertmanager-webhook-v4-*.json).
+    /// Exactly as Alertmanager 0.25 sent them to a webhook receiver (kept as
+    /// Tests/Integration/reference/alertmanager-webhook-v4-*.json).
     static let referenceFiring = #"{"receiver":"hook","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"HighCPU","host":"host-01","job":"node","severity":"page"},"annotations":{"summary":"CPU busy above 90% for 5m","value":"0.97"},"startsAt":"2026-11-22T02:37:03.37Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"http://127.0.0.1/sluice/alerts?rule=HighCPU","fingerprint":"a6544a269bcd9141"}],"groupLabels":{"alertname":"HighCPU","host":"host-01"},"commonLabels":{"alertname":"HighCPU","host":"host-01","job":"node","severity":"page"},"commonAnnotations":{"summary":"CPU busy above 90% for 5m","value":"0.97"},"externalURL":"http://vm:19093","version":"4","groupKey":"{}:{alertname=\"HighCPU\", host=\"host-01\"}","truncatedAlerts":0}"#
     static let referenceResolved = #"{"receiver":"hook","status":"resolved","alerts":[{"status":"resolved","labels":{"alertname":"HighCPU","host":"host-01","job":"node","severity":"page"},"annotations":{"summary":"CPU busy above 90% for 5m","value":"0.97"},"startsAt":"2026-11-22T02:37:03.37Z","endsAt":"2026-11-22T02:37:04.734Z","generatorURL":"http://127.0.0.1/sluice/alerts?rule=HighCPU","fingerprint":"a6544a269bcd9141"}],"groupLabels":{"alertname":"HighCPU","host":"host-01"},"commonLabels":{"alertname":"HighCPU","host":"host-01","job":"node","severity":"page"},"commonAnnotations":{"summary":"CPU busy above 90% for 5m","value":"0.97"},"externalURL":"http://vm:19093","version":"4","groupKey":"{}:{alertname=\"HighCPU\", host=\"host-01\"}","truncatedAlerts":0}"#
 

@@ -20,7 +20,8 @@ from agent_support import Agent
 from conftest import SLUICE
 from prometheus_support import Alertmanager, WebhookReceiver, http_json, wait_until
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+# Bodies Alertmanager 0.25 itself sent to a webhook receiver (the same as NotifierTests.swift).
+REFERENCE = Path(__file__).resolve().parent / "reference"
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
