@@ -14,5 +14,5 @@ struct SluiceCommand: AsyncParsableCommand {
             """,
         version: SluiceVersion.current,
         subcommands: [ServeCommand.self, LogsCommand.self, MetricsCommand.self, AlertsCommand.self,
-                      ReplayCommand.self])
+                      TopicsCommand.self, ReplayCommand.self])
 }

@@ -9,6 +9,7 @@ import urllib.request
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from conftest import SLUICE, run
 from prometheus_support import http_json, wait_until
 
 
@@ -84,3 +85,13 @@ def test_status_shows_topics_groups_lag_and_agents(broker):
         return result and float(result[0]["value"][1]) == 10
 
     wait_until(stored, timeout=40, what="the self-scraped sluice_topic_log_end_offset")
+
+    # The CLI over the same API.
+    listed = run([str(SLUICE), "topics", "list", "--url", broker.http]).stdout.splitlines()
+    assert listed[0].split() == ["TOPIC", "PARTITIONS", "RECORDS", "SIZE"]
+    assert any(line.split()[:3] == ["logs", "1", "10"] for line in listed[1:]), listed
+    described = run([str(SLUICE), "topics", "describe", "logs", "--url", broker.http]).stdout.splitlines()
+    assert described[1].split()[:3] == ["0", "0", "10"], described
+    assert any(line.split() == ["status-readers", "kafka", "Empty", "0", "4", "10", "6"] for line in described), described
+    missing = run([str(SLUICE), "topics", "describe", "nope", "--url", broker.http], check=False)
+    assert missing.returncode != 0 and "no topic named 'nope'" in missing.stderr
