@@ -199,9 +199,9 @@ function drawLines(plot, visible, { x, y, step, plotWidth }) {
     }
     plot.append(s("path", { class: "series", d, stroke: item.color, "data-name": item.name }));
     // Sparse series get visible points; a lone sample would otherwise be a dot of line width.
-    const sparse = points.length <= plotWidth / 12;
+    const sparse = points.length <= plotWidth / 24;
     for (const [t, value] of sparse ? points.filter(([, v]) => Number.isFinite(v)) : isolated) {
-      plot.append(s("circle", { class: "point", cx: x(t).toFixed(1), cy: y(value).toFixed(1), r: 2.5, fill: item.color }));
+      plot.append(s("circle", { class: "point", cx: x(t).toFixed(1), cy: y(value).toFixed(1), r: 2, fill: item.color }));
     }
   }
 }
