@@ -23,6 +23,14 @@ export function seriesColor(index) {
   return PALETTE[index % PALETTE.length];
 }
 
+// Series named after a log level keep the colours people expect (error red, not palette green).
+const LEVEL_COLORS = { critical: "#c4162a", fatal: "#c4162a", error: "#f2495c", err: "#f2495c", warn: "#ff9830", warning: "#ff9830",
+  info: "#73bf69", notice: "#73bf69", debug: "#5794f2", trace: "#8ab8ff", unknown: "#8e8e8e" };
+
+export function levelColor(name) {
+  return LEVEL_COLORS[String(name).toLowerCase()];
+}
+
 function s(tag, attributes = {}, ...children) {
   const element = document.createElementNS(SVG, tag);
   for (const [name, value] of Object.entries(attributes)) if (value !== undefined && value !== null) element.setAttribute(name, String(value));
@@ -88,7 +96,7 @@ export function drawChart(container, config) {
 function render(container) {
   const state = container._chart;
   const config = state.config;
-  const series = config.series.map((item, index) => ({ ...item, color: item.color || seriesColor(index) }))
+  const series = config.series.map((item, index) => ({ ...item, color: item.color || levelColor(item.name) || seriesColor(index) }))
     .filter((item) => item.points.length);
   state.width = container.clientWidth;
   if (!series.length) {

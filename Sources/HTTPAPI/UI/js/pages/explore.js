@@ -5,15 +5,13 @@
 
 import { getJSON, lokiRange, matrixSeries, nanos, isAbort, queryString } from "../api.js";
 import { h, fill, clear, errorBox, withLoading, labelChips, onCtrlEnter, autoGrow } from "../dom.js";
-import { drawChart, seriesName } from "../chart.js";
+import { drawChart, seriesName, levelColor } from "../chart.js";
 import { rangePicker } from "../rangepicker.js";
 import { resolveRange, rangeFromParams, rangeToParams, durationText, stepFor, formatTime } from "../time.js";
 import { lineFilterPatterns, highlight, isMetricQuery, addMatcher } from "../logql.js";
 import { replaceHash } from "../router.js";
 
 const LEVEL_ORDER = ["critical", "fatal", "error", "warn", "warning", "info", "debug", "trace", "unknown"];
-const LEVEL_COLORS = { critical: "#c4162a", fatal: "#c4162a", error: "#f2495c", warn: "#ff9830", warning: "#ff9830",
-  info: "#73bf69", debug: "#5794f2", trace: "#8ab8ff", unknown: "#8e8e8e" };
 const TAIL_INTERVAL_MS = 2000;
 const TAIL_MAX_ROWS = 2000;
 const EXAMPLES = ['{source="file"}', '{level="error"}', '{host=~".+"} |= "error"', '{source="journald"} |~ "(?i)fail(ed|ure)"',
@@ -230,7 +228,7 @@ async function runHistogram(query, range, signal) {
     const series = matrixSeries(data.result).map(({ labels, points }) => {
       const level = String(labels.level || "unknown").toLowerCase();
       // Bucket k ends at start + (k+1)·step; the returned times are rounded to ms.
-      return { name: level, color: LEVEL_COLORS[level] || "#8e8e8e",
+      return { name: level, color: levelColor(level) || "#8e8e8e",
         points: points.map(([t, value]) => [range.start + Math.round((t - range.start) / stepMs) * stepMs, value]) };
     }).sort((a, b) => rank(a.name) - rank(b.name));
     ui.totalMatching = series.reduce((sum, item) => sum + item.points.reduce((s, [, v]) => s + v, 0), 0);
