@@ -110,11 +110,15 @@ export function dataTable(columns, rows, { rowClass, empty = "Nothing to show.",
   return table;
 }
 
+// Labels that identify a source read first; parse errors and the like last.
+const FIRST_LABELS = ["host", "service", "unit", "job", "source", "level", "queue", "device", "mountpoint", "file", "filename"];
+const labelRank = (name) => (FIRST_LABELS.includes(name) ? FIRST_LABELS.indexOf(name) : name.includes("error") || name.startsWith("__") ? 1000 : 100);
+
 /** Label pairs as compact chips: host=web-1 level=error. */
 export function labelChips(labels, { skip = [] } = {}) {
   return h("span", { class: "chips" }, Object.entries(labels || {})
     .filter(([name]) => !skip.includes(name))
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => labelRank(a) - labelRank(b) || a.localeCompare(b))
     .map(([name, value]) => h("span", { class: "chip", title: `${name}="${value}"` },
       h("span", { class: "chip-name" }, name), "=", h("span", { class: "chip-value" }, value))));
 }

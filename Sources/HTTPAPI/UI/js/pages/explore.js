@@ -9,6 +9,7 @@ import { drawChart, seriesName, levelColor } from "../chart.js";
 import { rangePicker } from "../rangepicker.js";
 import { resolveRange, rangeFromParams, rangeToParams, durationText, stepFor, formatTime } from "../time.js";
 import { lineFilterPatterns, highlight, isMetricQuery, addMatcher } from "../logql.js";
+import { formatValue } from "../format.js";
 import { replaceHash } from "../router.js";
 
 const LEVEL_ORDER = ["critical", "fatal", "error", "warn", "warning", "info", "debug", "trace", "unknown"];
@@ -64,14 +65,16 @@ export default {
   },
 
   enter(route) {
+    // A link or reload with a query runs it, unless it is exactly what is shown already.
     const text = route.params.get("query");
-    if (route.params.has("limit")) ui.limit.value = route.params.get("limit");
-    if (text !== null || route.params.has("range") || route.params.has("from")) ui.picker.set(rangeFromParams(route.params));
-    if (text !== null && text !== ui.query.value) {
-      ui.query.value = text;
-      ui.grow();
-      run();
-    } else saveState();
+    if (text === null) return saveState();
+    const before = JSON.stringify(stateParams());
+    ui.limit.value = route.params.get("limit") || "1000";
+    ui.picker.set(rangeFromParams(route.params));
+    ui.query.value = text;
+    ui.grow();
+    if (JSON.stringify(stateParams()) !== before || !ui.ran) run();
+    else saveState();
   },
 
   leave() {
@@ -80,9 +83,13 @@ export default {
   },
 };
 
-function saveState() {
+function stateParams() {
   const query = ui.query.value.trim();
-  replaceHash("explore", [], query ? { query, ...rangeToParams(ui.picker.get()), limit: ui.limit.value === "1000" ? null : ui.limit.value } : {});
+  return query ? { query, ...rangeToParams(ui.picker.get()), limit: ui.limit.value === "1000" ? null : ui.limit.value } : {};
+}
+
+function saveState() {
+  replaceHash("explore", [], stateParams());
 }
 
 function currentRange() {
@@ -109,6 +116,7 @@ async function run() {
     return;
   }
   ui.empty.hidden = true;
+  ui.ran = true;
   controller = new AbortController();
   const { signal } = controller;
   const range = currentRange();
@@ -232,7 +240,7 @@ async function runHistogram(query, range, signal) {
         points: points.map(([t, value]) => [range.start + Math.round((t - range.start) / stepMs) * stepMs, value]) };
     }).sort((a, b) => rank(a.name) - rank(b.name));
     ui.totalMatching = series.reduce((sum, item) => sum + item.points.reduce((s, [, v]) => s + v, 0), 0);
-    ui.volumeNote.textContent = ` · ${ui.totalMatching.toLocaleString("en-US")} lines, ${count} buckets of ${step}`;
+    ui.volumeNote.textContent = ` · ${ui.totalMatching.toLocaleString("en-US")} lines, ${count} buckets of ${formatValue(stepMs / 1000, "seconds")}`;
     drawChart(ui.histogram, { series, type: "bar", stacked: true, unit: "short", start: range.start, end: range.end, step: stepMs,
       height: 130, barAttribute: "count", emptyText: "No matching lines in this range.", title: "Matching lines over time",
       onSelectRange: zoomTo });

@@ -49,14 +49,16 @@ export default {
   },
 
   enter(route) {
+    // A link or reload with a query runs it, unless it is exactly what is shown already.
     const text = route.params.get("query");
-    if (route.params.has("unit")) ui.unit.value = route.params.get("unit");
-    if (text !== null) ui.picker.set(rangeFromParams(route.params));
-    if (text !== null && text !== ui.query.value) {
-      ui.query.value = text;
-      ui.grow();
-      run();
-    } else saveState();
+    if (text === null) return saveState();
+    const before = JSON.stringify(stateParams());
+    ui.unit.value = route.params.get("unit") || "none";
+    ui.picker.set(rangeFromParams(route.params));
+    ui.query.value = text;
+    ui.grow();
+    if (JSON.stringify(stateParams()) !== before || !ui.lastDraw) run();
+    else saveState();
   },
 
   leave() {
@@ -64,9 +66,13 @@ export default {
   },
 };
 
-function saveState() {
+function stateParams() {
   const query = ui.query.value.trim();
-  replaceHash("metrics", [], query ? { query, ...rangeToParams(ui.picker.get()), unit: ui.unit.value === "none" ? null : ui.unit.value } : {});
+  return query ? { query, ...rangeToParams(ui.picker.get()), unit: ui.unit.value === "none" ? null : ui.unit.value } : {};
+}
+
+function saveState() {
+  replaceHash("metrics", [], stateParams());
 }
 
 async function run() {
