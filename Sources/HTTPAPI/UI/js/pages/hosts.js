@@ -44,6 +44,16 @@ const STATS = [
   { title: "Uptime", unit: "seconds", query: (H) => `time() - node_boot_time_seconds{${H}}` },
 ];
 
+/** The overview of every host: one instant query per column, by host. */
+const OVERVIEW = [
+  { title: "CPU busy", unit: "ratio", query: '1 - avg by (host) (rate(node_cpu_seconds_total{mode="idle"}[1m]))' },
+  { title: "CPUs", unit: "none", query: 'count by (host) (node_cpu_seconds_total{mode="idle"})' },
+  { title: "Memory used", unit: "ratio", query: "1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes" },
+  { title: "Load (1 min)", unit: "none", query: "node_load1" },
+  { title: "Fullest filesystem", unit: "ratio",
+    query: `max by (host) (1 - node_filesystem_avail_bytes{${PSEUDO_FS}} / node_filesystem_size_bytes{${PSEUDO_FS}})` },
+];
+
 let ui = null;
 let controller = null;
 let timer = null;
@@ -58,12 +68,14 @@ export default {
     const cards = CHARTS.map((chart) => h("div", { class: "card chart-card" }, h("div", { class: "card-title" }, chart.title),
       h("div", { id: `chart-${chart.id}` })));
     const filesystems = h("div", { id: "filesystems", class: "table-scroll" });
+    const overview = h("div", { id: "hosts-overview", class: "table-scroll" });
     section.append(
       h("div", { class: "page-head" }, h("h1", {}, "Hosts"), h("label", { class: "inline-label" }, "Host ", host), picker.element,
         h("button", { type: "button", onclick: () => load(), title: "Reload the charts" }, "Refresh")),
       errors, stats, h("div", { class: "chart-grid" }, cards,
-        h("div", { class: "card" }, h("div", { class: "card-title" }, "Filesystems"), filesystems)));
-    ui = { section, host, picker, stats, errors, filesystems };
+        h("div", { class: "card" }, h("div", { class: "card-title" }, "Filesystems"), filesystems)),
+      h("div", { class: "card" }, h("div", { class: "card-title" }, "All hosts ", h("span", { class: "muted" }, "· now; click a host to chart it")), overview));
+    ui = { section, host, picker, stats, errors, filesystems, overview };
   },
 
   async enter(route) {
@@ -123,7 +135,8 @@ async function load({ quiet = false } = {}) {
       if (!isAbort(error)) fill(element, errorBox(error));
     }
   });
-  work.push(track(ui.stats, loadStats(H, signal)), track(ui.filesystems.parentElement, loadFilesystems(H, signal)));
+  work.push(track(ui.stats, loadStats(H, signal)), track(ui.filesystems.parentElement, loadFilesystems(H, signal)),
+    track(ui.overview.parentElement, loadOverview(signal)));
   await Promise.all(work);
 }
 
@@ -162,4 +175,31 @@ async function loadFilesystems(H, signal) {
   } catch (error) {
     if (!isAbort(error)) fill(ui.filesystems, errorBox(error));
   }
+}
+
+async function loadOverview(signal) {
+  const results = await Promise.allSettled(OVERVIEW.map((column) => promInstant(column.query, undefined, { signal })));
+  if (signal.aborted) return;
+  const failed = results.find((result) => result.status === "rejected");
+  if (failed) {
+    fill(ui.overview, errorBox(failed.reason));
+    return;
+  }
+  const byHost = new Map();
+  results.forEach((result, index) => {
+    for (const item of result.value.result) {
+      if (!byHost.has(item.metric.host)) byHost.set(item.metric.host, { host: item.metric.host });
+      byHost.get(item.metric.host)[index] = sampleValue(item.value[1]);
+    }
+  });
+  const choose = (host) => {
+    ui.host.value = host;
+    load();
+    window.scrollTo({ top: 0, behavior: "smooth" });
+  };
+  fill(ui.overview, dataTable([
+    { title: "Host", cell: (row) => h("button", { type: "button", class: "link", onclick: () => choose(row.host) }, row.host), sort: (row) => row.host },
+    ...OVERVIEW.map((column, index) => ({ title: column.title, class: "num", cell: (row) => formatValue(row[index], column.unit), sort: (row) => row[index] ?? -1 })),
+  ], [...byHost.values()].sort((a, b) => a.host.localeCompare(b.host)), { rowClass: (row) => (row.host === ui.host.value ? "selected" : null),
+    empty: "No host has sent host metrics in the last 5 minutes." }));
 }
