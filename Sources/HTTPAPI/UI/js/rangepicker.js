@@ -47,6 +47,7 @@ export function rangePicker(ids, onChange) {
 
   const set = (next) => {
     state = { ...next };
+    if (state.range !== "custom" && !(parseDuration(state.range) > 0)) state.range = "1h";  // e.g. Grafana's "now-6h"
     if (state.range !== "custom" && !QUICK_RANGES.some(([value]) => value === state.range)) {
       // A range from a link or a dashboard that is not among the quick ones (e.g. 3h).
       const value = durationText(parseDuration(state.range));

@@ -125,12 +125,19 @@ async function run() {
   ui.chart.hidden = !metric;
   ui.volume.hidden = metric;
   ui.lines.hidden = metric;
-  const work = metric ? runMetric(query, range, signal) : Promise.all([runLines(query, range, signal), runHistogram(query, range, signal)]);
-  await withLoading(ui.section.querySelector(".toolbar"), work.catch(() => {}), "Running…");
+  const work = metric ? runMetric(query, range, signal).then((error) => [error])
+    : Promise.all([runLines(query, range, signal), runHistogram(query, range, signal)]);
+  const [linesError, volumeError] = await withLoading(ui.section.querySelector(".toolbar"), work, "Running…");
+  // The volume query wraps the user's query: when both fail, the user's own error says it best.
+  if (linesError) {
+    showError(linesError);
+    ui.volume.hidden = true;
+  }
+  else if (volumeError) showError(new Error(`Log volume: ${volumeError.message}`));
 }
 
 function showError(error) {
-  if (!isAbort(error)) ui.errors.append(errorBox(error));
+  if (error && !isAbort(error)) ui.errors.append(errorBox(error));
 }
 
 // MARK: Lines
@@ -157,9 +164,11 @@ async function runLines(query, range, signal) {
     ui.linesLimit = limit;
     ui.linesMillis = Math.round(performance.now() - started);
     describeResults();
+    return null;
   } catch (error) {
+    if (isAbort(error)) return null;
     clear(ui.lines);
-    showError(error);
+    return error;
   }
 }
 
@@ -225,6 +234,7 @@ function stepText(stepNs) {
 
 async function runHistogram(query, range, signal) {
   ui.totalMatching = undefined;
+  ui.volumeNote.textContent = "";
   const { stepNs, count } = bucketsFor(range.startNs, range.endNs);
   const step = stepText(stepNs);
   const stepMs = Number(stepNs) / 1e6;
@@ -245,9 +255,11 @@ async function runHistogram(query, range, signal) {
       height: 130, barAttribute: "count", emptyText: "No matching lines in this range.", title: "Matching lines over time",
       onSelectRange: zoomTo });
     if (ui.linesShown !== undefined) describeResults();
+    return null;
   } catch (error) {
+    if (isAbort(error)) return null;
     clear(ui.histogram);
-    showError(error);
+    return error;
   }
 }
 
@@ -272,9 +284,11 @@ async function runMetric(query, range, signal) {
     drawChart(ui.chart, { series, unit: "short", start: range.start, end: range.end, step: step * 1000, height: 300,
       legend: "table", onSelectRange: zoomTo, emptyText: "The query returned no series in this range." });
     fill(ui.status, `${series.length} series · step ${durationText(step * 1000)}`);
+    return null;
   } catch (error) {
+    if (isAbort(error)) return null;
     clear(ui.chart);
-    showError(error);
+    return error;
   }
 }
 
