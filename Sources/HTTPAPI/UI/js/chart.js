@@ -40,7 +40,10 @@ function s(tag, attributes = {}, ...children) {
 
 /** A series name from a legend template ("{{host}} rx") or, without one, the label set. */
 export function seriesName(labels, template) {
-  if (template) return template.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (_, name) => labels[name] ?? "");
+  if (template) {
+    const name = template.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (_, label) => labels[label] ?? "").trim();
+    if (name) return name;  // else the series lacks the legend's labels: name it by what it has
+  }
   const name = labels.__name__ || "";
   const rest = Object.entries(labels).filter(([key]) => key !== "__name__").sort(([a], [b]) => a.localeCompare(b))
     .map(([key, value]) => `${key}="${value}"`).join(", ");

@@ -78,6 +78,7 @@ export function axisTicks(min, max, unit = "none", count = 5) {
   let decimals = 0;
   while (decimals < 6 && Math.abs(Math.round(step * 10 ** decimals) - step * 10 ** decimals) > 1e-6) decimals++;
   const label = (value) => {
+    if (value === 0) return formatValue(0, unit);  // "0", "0 B", not "0k" or "0 GiB"
     const scaled = value / factor;
     const text = unit === "none" && Math.abs(scaled) >= 1e6 ? formatValue(scaled, "short")
       : scaled.toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals, useGrouping: false });

@@ -76,7 +76,7 @@ async function openDashboard(name, params) {
   const current = { name, definition, controller: null, timer: null, values: {} };
   view = current;
   fill(head.querySelector("h1"), definition.title);
-  if (definition.description) head.append(h("span", { class: "muted" }, definition.description));
+  if (definition.description) head.after(h("p", { class: "muted dashboard-description" }, definition.description));
 
   current.picker = rangePicker({ select: "dashboard-range", from: "dashboard-from", to: "dashboard-to" }, () => refresh(current));
   current.picker.set(params.has("range") || params.has("from") ? rangeFromParams(params) : { range: definition.time || "1h" });
@@ -85,8 +85,9 @@ async function openDashboard(name, params) {
     [...new Set([...REFRESH_CHOICES, refreshDefault])].map((value) => h("option", { value }, value === "off" ? "Auto-refresh off" : `Every ${value}`)));
   current.refresh.value = refreshDefault;
   current.refresh.addEventListener("change", () => { schedule(current); saveState(current); });
+  // One toolbar: the variables on the left, time range and refresh on the right.
   const variables = h("div", { class: "variables" });
-  head.append(h("span", { class: "spacer" }), current.picker.element, current.refresh,
+  const toolbar = h("div", { class: "toolbar dashboard-toolbar" }, variables, h("span", { class: "spacer" }), current.picker.element, current.refresh,
     h("button", { type: "button", title: "Reload every panel", onclick: () => refresh(current) }, "Refresh"));
 
   const grid = h("div", { class: "dashboard-grid" });
@@ -100,7 +101,7 @@ async function openDashboard(name, params) {
     grid.append(element);
     return { panel, element, content, link };
   });
-  fill(body, variables, grid);
+  fill(body, toolbar, grid);
   await loadVariables(current, variables, params);
   if (view !== current) return;
   schedule(current);
