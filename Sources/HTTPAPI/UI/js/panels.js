@@ -3,11 +3,12 @@
 // API's message. PromQL goes to /api/v1/query(_range), LogQL to /loki/api/v1/query(_range).
 
 import { promRange, promInstant, lokiRange, lokiInstant, matrixSeries, sampleValue, nanos } from "./api.js";
-import { h, fill, dataTable, labelChips } from "./dom.js";
+import { h, fill, dataTable } from "./dom.js";
 import { drawChart, seriesName, seriesColor } from "./chart.js";
 import { formatValue } from "./format.js";
-import { stepFor, alignRange, formatTime } from "./time.js";
-import { lineFilterPatterns, highlight, isMetricQuery } from "./logql.js";
+import { stepFor, alignRange } from "./time.js";
+import { lineFilterPatterns, isMetricQuery } from "./logql.js";
+import { entries, lineRow, newestFirst } from "./loglines.js";
 
 const LOG_LINES = 200;
 
@@ -72,18 +73,14 @@ async function tablePanel(body, panel, query, range, signal) {
 async function logsPanel(body, panel, query, range, signal) {
   const data = await lokiRange({ query, start: nanos(range.start), end: nanos(range.end), limit: LOG_LINES, direction: "backward" }, { signal });
   if (data.resultType !== "streams") throw new Error("a logs panel needs a log query ({…} | …), not a metric query");
-  const entries = data.result.flatMap((stream) => stream.values.map(([ns, line]) => ({ ns: BigInt(ns), labels: stream.stream, line })))
-    .sort((a, b) => (a.ns < b.ns ? 1 : a.ns > b.ns ? -1 : 0));
+  const found = entries(data.result).sort(newestFirst);
   const patterns = lineFilterPatterns(query);
-  fill(body, entries.length ? h("div", { class: "logs-panel log-lines" }, entries.map((entry) => h("div", {
-    class: `line level-${String(entry.labels.level || "unknown").toLowerCase()}`, title: Object.entries(entry.labels).map(([k, v]) => `${k}=${v}`).join(" ") },
-  h("span", { class: "time" }, formatTime(Number(entry.ns / 1000000n), { millis: true })),
-  h("span", { class: "text" }, h("span", { class: "labels" }, labelChips(pickLabels(entry.labels))), " ", highlight(entry.line, patterns)))))
+  fill(body, found.length ? h("div", { class: "logs-panel log-lines" }, found.map((entry) => lineRow(entry, patterns, { labels: pickLabels })))
     : h("div", { class: "no-data" }, "No lines in this range"));
-  return entries.length ? "ok" : "empty";
+  return found.length ? "ok" : "empty";
 }
 
-// The labels worth a glance in a narrow panel; the rest are in the row's tooltip.
+// The labels worth a glance in a narrow panel; all of them are in the row's tooltip.
 function pickLabels(labels) {
   const shown = {};
   for (const name of ["host", "service", "unit", "level"]) if (labels[name]) shown[name] = labels[name];

@@ -3,12 +3,14 @@
 // covers the whole range, not only the lines shown), live tail, and export links.
 // A metric query (count_over_time, rate…) is charted instead.
 
-import { getJSON, lokiRange, matrixSeries, nanos, isAbort, queryString } from "../api.js";
-import { h, fill, clear, errorBox, withLoading, labelChips, onCtrlEnter, autoGrow } from "../dom.js";
+import { lokiRange, matrixSeries, nanos, isAbort, queryString } from "../api.js";
+import { h, fill, clear, errorBox, withLoading, onCtrlEnter, autoGrow } from "../dom.js";
 import { drawChart, seriesName, levelColor } from "../chart.js";
 import { rangePicker } from "../rangepicker.js";
 import { resolveRange, rangeFromParams, rangeToParams, durationText, stepFor, formatTime } from "../time.js";
-import { lineFilterPatterns, highlight, isMetricQuery, addMatcher } from "../logql.js";
+import { lineFilterPatterns, isMetricQuery, addMatcher } from "../logql.js";
+import { entries, lineRow, newestFirst, oldestFirst } from "../loglines.js";
+import { labelBrowser } from "../labelbrowser.js";
 import { formatValue } from "../format.js";
 import { replaceHash } from "../router.js";
 
@@ -42,7 +44,11 @@ export default {
     });
     const wrap = h("input", { type: "checkbox", id: "wrap-lines", checked: true });
     wrap.addEventListener("change", () => ui.lines.classList.toggle("nowrap", !wrap.checked));
-    const browser = labelBrowser(query);
+    const browser = labelBrowser(() => resolveRange(ui.picker.get()), (name, value) => {
+      query.value = query.value.trim() ? addMatcher(query.value, name, value) : `{${name}=${JSON.stringify(value)}}`;
+      ui.grow();
+      run();
+    });
 
     const status = h("div", { class: "status-line", id: "explore-status" });
     const errors = h("div", { class: "errors" });
@@ -142,25 +148,17 @@ function showError(error) {
 
 // MARK: Lines
 
-function flatten(result) {
-  const entries = [];
-  for (const stream of result || []) {
-    for (const [ns, line] of stream.values) entries.push({ ns: BigInt(ns), labels: stream.stream, line });
-  }
-  return entries;
-}
-
 async function runLines(query, range, signal) {
   const started = performance.now();
   fill(ui.status, "");
   try {
     const limit = Number(ui.limit.value);
     const data = await lokiRange({ query, start: range.startNs, end: range.endNs, limit, direction: "backward" }, { signal });
-    const entries = flatten(data.result).sort((a, b) => (a.ns < b.ns ? 1 : a.ns > b.ns ? -1 : 0));
+    const found = entries(data.result).sort(newestFirst);
     const patterns = lineFilterPatterns(query);
-    fill(ui.lines, entries.map((entry) => lineRow(entry, patterns)));
-    if (!entries.length) ui.lines.append(h("div", { class: "no-data" }, "No lines match in this range."));
-    ui.linesShown = entries.length;
+    fill(ui.lines, found.map((entry) => lineRow(entry, patterns, { onFilter: addFilter })));
+    if (!found.length) ui.lines.append(h("div", { class: "no-data" }, "No lines match in this range."));
+    ui.linesShown = found.length;
     ui.linesLimit = limit;
     ui.linesMillis = Math.round(performance.now() - started);
     describeResults();
@@ -172,44 +170,19 @@ async function runLines(query, range, signal) {
   }
 }
 
+/** The + / − buttons of a line's labels: keep or leave out lines with that label value. */
+function addFilter(name, value, negate) {
+  ui.query.value = addMatcher(ui.query.value, name, value, negate);
+  ui.grow();
+  run();
+}
+
 function describeResults() {
   const parts = [`${ui.linesShown.toLocaleString("en-US")} line${ui.linesShown === 1 ? "" : "s"} shown, newest first`];
   if (ui.totalMatching !== undefined) parts.push(`${ui.totalMatching.toLocaleString("en-US")} matching in the range`);
   if (ui.linesShown >= ui.linesLimit) parts.push(`limit ${ui.linesLimit} reached`);
   parts.push(`${ui.linesMillis} ms`);
   fill(ui.status, parts.join(" · "));
-}
-
-function lineRow(entry, patterns) {
-  const ms = Number(entry.ns / 1000000n);
-  const level = String(entry.labels.level || entry.labels.detected_level || "unknown").toLowerCase();
-  const row = h("div", { class: `line level-${level}`, tabindex: 0, title: "Click for labels and filters" },
-    h("span", { class: "time", title: `${entry.ns} ns` }, formatTime(ms, { millis: true })),
-    h("span", { class: "labels" }, labelChips(entry.labels)),
-    h("span", { class: "text" }, highlight(entry.line, patterns)));
-  const toggle = (event) => {
-    if (event.target.closest("button") || window.getSelection().toString()) return;  // selecting text is not a click
-    const open = row.nextElementSibling?.classList.contains("line-details");
-    if (open) row.nextElementSibling.remove(); else row.after(lineDetails(entry));
-  };
-  row.addEventListener("click", toggle);
-  row.addEventListener("keydown", (event) => { if (event.key === "Enter") toggle(event); });
-  return row;
-}
-
-function lineDetails(entry) {
-  const filter = (name, value, negate) => {
-    ui.query.value = addMatcher(ui.query.value, name, value, negate);
-    ui.grow();
-    run();
-  };
-  return h("div", { class: "line-details" }, h("table", { class: "data compact" }, h("tbody", {},
-    Object.entries(entry.labels).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => h("tr", {},
-      h("td", { class: "actions" },
-        h("button", { type: "button", class: "small", title: `Only lines with ${name}="${value}"`, onclick: () => filter(name, value, false) }, "+"),
-        h("button", { type: "button", class: "small", title: `Leave out lines with ${name}="${value}"`, onclick: () => filter(name, value, true) }, "−")),
-      h("th", {}, name), h("td", { class: "mono" }, value))))),
-  h("div", { class: "muted small" }, `timestamp ${entry.ns} ns (${new Date(Number(entry.ns / 1000000n)).toISOString()})`));
 }
 
 // MARK: Histogram
@@ -336,12 +309,12 @@ async function pollTail(state, fromNs, limit = 1000) {
     const data = await lokiRange({ query: state.query, start, end: nowNs + 5_000_000_000n, limit, direction: "backward" },
       { signal: state.controller.signal });
     if (tail !== state) return;
-    const fresh = flatten(data.result).filter((entry) => {
+    const fresh = entries(data.result).filter((entry) => {
       const key = `${entry.ns} ${JSON.stringify(entry.labels)} ${entry.line}`;
       if (state.seen.has(key)) return false;
       state.seen.set(key, entry.ns);
       return true;
-    }).sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0));
+    }).sort(oldestFirst);
     if (fresh.length) appendTailLines(state, fresh);
     // Forget keys older than any later window.
     if (state.seen.size > 20000) for (const [key, ns] of state.seen) if (ns < lookback) state.seen.delete(key);
@@ -353,48 +326,14 @@ async function pollTail(state, fromNs, limit = 1000) {
   if (tail === state) state.timer = setTimeout(() => pollTail(state), TAIL_INTERVAL_MS);
 }
 
-function appendTailLines(state, entries) {
+function appendTailLines(state, fresh) {
   const atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
   ui.lines.querySelector(".tail-waiting")?.remove();
   clear(ui.errors);
-  ui.lines.append(...entries.map((entry) => lineRow(entry, state.patterns)));
-  for (const entry of entries) if (entry.ns > state.lastNs) state.lastNs = entry.ns;
+  ui.lines.append(...fresh.map((entry) => lineRow(entry, state.patterns, { onFilter: addFilter })));
+  for (const entry of fresh) if (entry.ns > state.lastNs) state.lastNs = entry.ns;
   const rows = ui.lines.querySelectorAll(".line");
   for (let i = 0; i < rows.length - TAIL_MAX_ROWS; i++) rows[i].remove();
   fill(ui.status, `Live: ${Math.min(rows.length, TAIL_MAX_ROWS)} lines, newest at the bottom (polled every 2 s) · last at ${formatTime(Number(state.lastNs / 1000000n), { millis: true })}`);
   if (atBottom) window.scrollTo(0, document.body.scrollHeight);
-}
-
-// MARK: Label browser
-
-function labelBrowser(query) {
-  const list = h("div", { class: "label-browser-body" });
-  const details = h("details", { class: "label-browser" }, h("summary", {}, "Label browser"), list);
-  const load = async () => {
-    try {
-      const { start, end } = resolveRange(ui.picker.get());
-      const labels = await withLoading(list, getJSON("/loki/api/v1/labels", { start: nanos(start), end: nanos(end) }));
-      const values = h("div", { class: "label-values" });
-      fill(list, h("div", { class: "label-names" }, labels.length ? labels.map((name) => h("button", { type: "button", class: "chip-button",
-        onclick: async (event) => {
-          list.querySelectorAll(".label-names .selected").forEach((b) => b.classList.remove("selected"));
-          event.currentTarget.classList.add("selected");
-          try {
-            const found = await withLoading(values, getJSON(`/loki/api/v1/label/${encodeURIComponent(name)}/values`, { start: nanos(start), end: nanos(end) }));
-            fill(values, found.map((value) => h("button", { type: "button", class: "chip-button", title: `Add ${name}="${value}" to the query`,
-              onclick: () => {
-                query.value = query.value.trim() ? addMatcher(query.value, name, value) : `{${name}=${JSON.stringify(value)}}`;
-                ui.grow();
-                run();
-              } }, value)));
-          } catch (error) {
-            fill(values, errorBox(error));
-          }
-        } }, name)) : h("span", { class: "muted" }, "No labels in this range.")), values);
-    } catch (error) {
-      fill(list, errorBox(error));
-    }
-  };
-  details.addEventListener("toggle", () => { if (details.open) load(); });
-  return details;
 }
