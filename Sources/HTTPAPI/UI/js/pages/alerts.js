@@ -83,7 +83,8 @@ function renderRules(groups) {
       h("h3", {}, group.name, " ", h("span", { class: "muted small" }, `${group.file} · every ${group.interval}s · evaluated `,
         group.lastEvaluation && !group.lastEvaluation.startsWith("0001") ? relativeTime(Date.parse(group.lastEvaluation)) : "never")),
       dataTable([
-        { title: "Rule", cell: (rule) => [h("strong", {}, rule.name), h("div", { class: "rule-query" }, rule.query)] },
+        { title: "Rule", cell: (rule) => [h("strong", {}, rule.name), h("a", { class: "rule-query", title: "Chart this expression",
+          href: `#/metrics?${new URLSearchParams({ query: rule.query, range: "6h" })}` }, rule.query)] },
         { title: "State", cell: (rule) => (rule.type === "recording" ? badge("recording", "unknown") : badge(rule.state)) },
         { title: "Health", cell: (rule) => [badge(rule.health), rule.lastError ? h("div", { class: "error small" }, rule.lastError) : null] },
         { title: "For", cell: (rule) => (rule.duration ? `${rule.duration}s` : "") },
