@@ -7,17 +7,16 @@ a logs-to-metrics step counts its error lines, the count crosses a rule, the web
 import json
 import re
 import subprocess
-import threading
 import time
 import urllib.parse
 from pathlib import Path
 
-import pytest
 import yaml
 from confluent_kafka import Producer
 
 from agent_support import Agent
 from conftest import SLUICE
+from feeds import GaugeFeeder
 from prometheus_support import Alertmanager, WebhookReceiver, http_json, wait_until
 
 # Bodies Alertmanager 0.25 itself sent to a webhook receiver (the same as NotifierTests.swift).
@@ -48,30 +47,9 @@ def serve_config(tmp_path: Path, rules: Path, webhooks=(), alertmanagers=(), ext
     return path
 
 
-class GaugeFeeder:
-    """Produces `e2e_temperature_celsius{host="alert-host"}` every 250 ms at now, with a
-    value the test changes."""
-
-    def __init__(self, bootstrap, value=20.0):
-        self.producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0})
-        self.value = value
-        self.running = True
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while self.running:
-            now = time.time()
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
-            batch = {"timestamp": stamp, "host": "alert-host",
-                     "samples": [{"name": "e2e_temperature_celsius", "labels": {"sensor": "cpu"}, "value": self.value}]}
-            self.producer.produce("metrics", key=b"alert-host", value=json.dumps(batch).encode())
-            self.producer.flush(10)
-            time.sleep(0.25)
-
-    def stop(self):
-        self.running = False
-        self.thread.join()
+def temperature_feeder(bootstrap, value=20.0):
+    """`e2e_temperature_celsius{host="alert-host", sensor="cpu"}` every 250 ms at now."""
+    return GaugeFeeder(bootstrap, "e2e_temperature_celsius", "alert-host", {"sensor": "cpu"}, value)
 
 
 def validate_v4(body, status):
@@ -106,7 +84,7 @@ def test_webhook_and_alertmanager_receive_the_alert_and_its_resolution(make_brok
     alertmanager = Alertmanager(tmp_path, am_hook.url).start()
     rules = write_rules(tmp_path / "rules.yml", "e2e_temperature_celsius > 50")
     broker = make_broker("--config", str(serve_config(tmp_path, rules, [hook.url], [alertmanager.url])))
-    feeder = GaugeFeeder(broker.bootstrap)
+    feeder = temperature_feeder(broker.bootstrap)
     try:
         time.sleep(1)
         assert notifications(hook) == []
@@ -146,7 +124,7 @@ def test_a_receiver_that_was_down_gets_the_notification_once(make_broker, tmp_pa
     hook = WebhookReceiver()  # port chosen, nothing listening yet
     rules = write_rules(tmp_path / "rules.yml", "e2e_temperature_celsius > 50")
     broker = make_broker("--config", str(serve_config(tmp_path, rules, [hook.url])))
-    feeder = GaugeFeeder(broker.bootstrap)
+    feeder = temperature_feeder(broker.bootstrap)
     try:
         feeder.value = 90
         wait_until(lambda: "E2EHot" in json.dumps(http_json(broker.http + "/api/v1/alerts")[1]), timeout=30,
@@ -246,14 +224,14 @@ def test_a_restart_while_firing_does_not_notify_again(make_broker, tmp_path):
     rules = write_rules(tmp_path / "rules.yml", "e2e_temperature_celsius > 50")
     config = serve_config(tmp_path, rules, [hook.url])
     broker = make_broker("--config", str(config))
-    feeder = GaugeFeeder(broker.bootstrap)
+    feeder = temperature_feeder(broker.bootstrap)
     try:
         feeder.value = 80
         wait_until(lambda: notifications(hook, "firing"), timeout=30, what="the firing webhook")
         feeder.stop()
         assert broker.stop() == 0, broker.log()
         broker.start()
-        feeder = GaugeFeeder(broker.bootstrap, value=80)
+        feeder = temperature_feeder(broker.bootstrap, value=80)
         wait_until(lambda: "firing" in json.dumps(http_json(broker.http + "/api/v1/alerts")[1]), timeout=30,
                    what="the alert to be firing after the restart")
         time.sleep(2)

@@ -26,6 +26,7 @@ import yaml
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from conftest import REPO, Broker
+from feeds import push_logs
 from prometheus_support import http_json, wait_until
 
 DASHBOARDS = REPO / "dashboards"
@@ -126,20 +127,6 @@ class HostFeeder:
         return samples
 
 
-def push_logs(broker):
-    """LOG_LINES through /loki/api/v1/push, a millisecond apart, ending now."""
-    now = time.time_ns()
-    streams = {}
-    for index, (labels, line) in enumerate(LOG_LINES):
-        key = json.dumps(labels, sort_keys=True)
-        streams.setdefault(key, []).append([str(now - (len(LOG_LINES) - index) * 1_000_000), line])
-    body = {"streams": [{"stream": json.loads(key), "values": values} for key, values in streams.items()]}
-    request = urllib.request.Request(broker.http + "/loki/api/v1/push", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status == 204
-
-
 def lagging_consumer_group(broker):
     """A consumer group that committed 2 of the 5 records of topic `orders` (lag 3)."""
     producer = Producer({"bootstrap.servers": broker.bootstrap, "acks": "all"})
@@ -228,7 +215,7 @@ def appliance(tmp_path_factory):
     feeder = None
     try:
         feeder = HostFeeder(broker.bootstrap)
-        push_logs(broker)
+        push_logs(broker.http, LOG_LINES)
         lagging_consumer_group(broker)
         wait_until(lambda: len(logql_range_lines(broker, '{source=~".+"}')) == len(LOG_LINES), timeout=60,
                    what="the pushed lines in the store")

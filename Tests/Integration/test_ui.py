@@ -10,69 +10,31 @@ every panel. Screenshots of each page are written to `.build-ui-screenshots/` in
 repository (or to $SLUICE_UI_SCREENSHOTS), named after the test and page.
 """
 import json
-import threading
 import time
 import urllib.parse
 import urllib.request
 
 import pytest
 import yaml
-from confluent_kafka import Producer
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from agent_support import Agent
 from conftest import REPO, Broker
+from feeds import GaugeFeeder, push_logs
 from prometheus_support import http_json
-from ui_support import SCREENSHOTS, Browser, wait_for
+from ui_support import Browser, wait_for
 
 PAGES = ["explore", "metrics", "hosts", "alerts", "dashboards", "status"]
 HOST = "ui-host"
 RULE = "UITestQueueDeep"
 
 
-class GaugeFeeder:
-    """Produces `uitest_queue_depth{host="gauge-host"}` every 250 ms at now: 1 at first,
-    then 50 once `raise_value()` is called (the rule fires above 10)."""
-
-    def __init__(self, bootstrap):
-        self.producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0})
-        self.value = 1.0
-        self.running = True
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def raise_value(self):
-        self.value = 50.0
-
-    def _run(self):
-        while self.running:
-            now = time.time()
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
-            batch = {"timestamp": stamp, "host": "gauge-host",
-                     "samples": [{"name": "uitest_queue_depth", "labels": {"queue": "orders"}, "value": self.value}]}
-            self.producer.produce("metrics", key=b"gauge-host", value=json.dumps(batch).encode())
-            self.producer.flush(10)
-            time.sleep(0.25)
-
-    def stop(self):
-        self.running = False
-        self.thread.join()
-
-
-def push_logs(http, lines):
-    """Pushes (labels, line) pairs through Loki's push API, one nanosecond apart, ending now."""
-    now = time.time_ns()
-    streams = {}
-    for index, (labels, line) in enumerate(lines):
-        key = json.dumps(labels, sort_keys=True)
-        streams.setdefault(key, []).append([str(now - (len(lines) - index) * 1_000_000), line])
-    body = {"streams": [{"stream": json.loads(key), "values": values} for key, values in streams.items()]}
-    request = urllib.request.Request(http + "/loki/api/v1/push", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status == 204
+def queue_feeder(bootstrap):
+    """`uitest_queue_depth{host="gauge-host", queue="orders"}`: 1 until the test raises it
+    to 50 (the rule fires above 10)."""
+    return GaugeFeeder(bootstrap, "uitest_queue_depth", "gauge-host", {"queue": "orders"}, 1.0)
 
 
 def loki_lines(http, query):
@@ -111,7 +73,7 @@ def appliance(tmp_path_factory):
         "host": HOST,
         "kafka": {"bootstrap": broker.bootstrap},
         "inputs": [{"type": "host_metrics", "name": "host", "interval": "1s"}]}).start()
-    feeder = GaugeFeeder(broker.bootstrap)
+    feeder = queue_feeder(broker.bootstrap)
     push_logs(broker.http, LOG_LINES)
     try:
         wait_for(lambda: len(loki_lines(broker.http, '{job="uitest"}')) == len(LOG_LINES), what="the pushed lines")
@@ -264,7 +226,7 @@ def test_host_view_draws_non_empty_charts(browser):
 
 def test_a_firing_alert_appears_on_the_alerts_page(browser, appliance):
     broker, feeder = appliance
-    feeder.raise_value()
+    feeder.value = 50.0
     wait_for(lambda: any(a["labels"]["alertname"] == RULE and a["state"] == "firing"
                          for a in http_json(broker.http + "/api/v1/alerts")[1]["data"]["alerts"]),
              what="the rule firing in the API")
@@ -282,7 +244,7 @@ def test_a_firing_alert_appears_on_the_alerts_page(browser, appliance):
 
 def test_backtest_form_shows_transitions(browser, appliance):
     broker, feeder = appliance
-    feeder.raise_value()
+    feeder.value = 50.0
     wait_for(lambda: instant(broker.http, "uitest_queue_depth > 10"), what="the gauge above the threshold")
     browser.open("alerts")
     wait_for(lambda: page_ready(browser, "alerts"), what="the alerts page")
@@ -315,7 +277,7 @@ def test_a_dashboard_renders_every_panel(browser, appliance, name):
     browser.open(f"dashboards/{name}")
 
     def settled():
-        panels = browser.find(f"section#page-dashboards .panel")
+        panels = browser.find("section#page-dashboards .panel")
         states = [panel.get_attribute("data-state") for panel in panels]
         return panels if len(panels) == len(definition["panels"]) and all(s in ("ok", "empty", "error") for s in states) else None
     panels = wait_for(settled, what=f"every panel of {name}")
