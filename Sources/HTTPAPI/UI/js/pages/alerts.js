@@ -2,6 +2,7 @@
 // health (/api/v1/rules), the history of transitions and dead letters from the `alerts`
 // topic, and the backtest form (replay.js). Refreshed every 10 s while shown.
 
+import { poller } from "../poller.js";
 import { getJSON, sampleValue, isAbort } from "../api.js";
 import { h, fill, errorBox, withLoading, dataTable, labelChips, badge } from "../dom.js";
 import { formatNumber } from "../format.js";
@@ -12,7 +13,7 @@ const REFRESH_MS = 10000;
 const HISTORY_LIMIT = 200;
 
 let ui = null;
-let timer = null;
+const refresher = poller(REFRESH_MS, () => refresh());
 
 export default {
   init(section) {
@@ -35,12 +36,11 @@ export default {
 
   enter() {
     refresh({ first: true });
-    clearInterval(timer);
-    timer = setInterval(() => refresh(), REFRESH_MS);
+    refresher.start();
   },
 
   leave() {
-    clearInterval(timer);
+    refresher.stop();
   },
 };
 

@@ -2,6 +2,7 @@
 // node_exporter-named metrics the agent sends (Sources/AgentInputs/HostMetrics), plus a
 // strip of current values. Every series carries the agent's `host` label.
 
+import { poller } from "../poller.js";
 import { getJSON, promInstant, sampleValue, isAbort } from "../api.js";
 import { h, fill, clear, errorBox, withLoading, dataTable } from "../dom.js";
 import { drawChart } from "../chart.js";
@@ -56,7 +57,8 @@ const OVERVIEW = [
 
 let ui = null;
 let controller = null;
-let timer = null;
+// Relative ranges move with the clock; custom ones do not need reloading.
+const refresher = poller(REFRESH_MS, () => { if (ui.picker.get().range !== "custom") load({ quiet: true }); });
 
 export default {
   init(section) {
@@ -83,13 +85,11 @@ export default {
     const wanted = route.params.get("host") || ui.host.value;
     await loadHosts(wanted);
     load();
-    clearInterval(timer);
-    // Relative ranges move with the clock; custom ones do not need reloading.
-    timer = setInterval(() => { if (ui.picker.get().range !== "custom") load({ quiet: true }); }, REFRESH_MS);
+    refresher.start();
   },
 
   leave() {
-    clearInterval(timer);
+    refresher.stop();
     controller?.abort();
   },
 };

@@ -3,6 +3,7 @@
 // appliance's own pipelines) with committed offsets and lag, and agents with when each
 // was last seen. Refreshed every 10 s while shown.
 
+import { poller } from "../poller.js";
 import { getJSON } from "../api.js";
 import { h, fill, errorBox, withLoading, dataTable, badge } from "../dom.js";
 import { formatValue } from "../format.js";
@@ -12,7 +13,7 @@ const REFRESH_MS = 10000;
 const STALE_AGENT_MS = 120000;
 
 let ui = null;
-let timer = null;
+const refresher = poller(REFRESH_MS, () => refresh());
 
 export default {
   init(section) {
@@ -36,12 +37,11 @@ export default {
 
   enter() {
     refresh({ first: true });
-    clearInterval(timer);
-    timer = setInterval(() => refresh(), REFRESH_MS);
+    refresher.start();
   },
 
   leave() {
-    clearInterval(timer);
+    refresher.stop();
   },
 };
 
