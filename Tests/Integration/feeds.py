@@ -5,7 +5,7 @@ import threading
 import time
 import urllib.request
 
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 
 
 def push_logs(http, lines):
@@ -50,3 +50,20 @@ class GaugeFeeder:
     def stop(self):
         self.running = False
         self.thread.join()
+
+
+def commit_after_reading(bootstrap, topic, group, count):
+    """A consumer group that reads `count` records of partition 0 of `topic` from its
+    beginning and commits there (so its lag is whatever lies beyond)."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    read = 0
+    deadline = time.monotonic() + 30
+    while read < count and time.monotonic() < deadline:
+        message = consumer.poll(1)
+        if message is not None and not message.error():
+            read += 1
+    assert read == count, f"read {read} of {count} records of {topic}"
+    consumer.commit(asynchronous=False)
+    consumer.close()

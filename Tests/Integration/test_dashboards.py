@@ -23,10 +23,10 @@ import urllib.request
 
 import pytest
 import yaml
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 
 from conftest import REPO, Broker
-from feeds import push_logs
+from feeds import commit_after_reading, push_logs
 from prometheus_support import http_json, wait_until
 
 DASHBOARDS = REPO / "dashboards"
@@ -133,18 +133,7 @@ def lagging_consumer_group(broker):
     for n in range(5):
         producer.produce("orders", value=f"order {n}".encode())
     assert producer.flush(30) == 0
-    consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "dashboard-readers",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
-    consumer.assign([TopicPartition("orders", 0, 0)])
-    read = 0
-    deadline = time.monotonic() + 30
-    while read < 2 and time.monotonic() < deadline:
-        message = consumer.poll(1)
-        if message is not None and not message.error():
-            read += 1
-    assert read == 2
-    consumer.commit(asynchronous=False)
-    consumer.close()
+    commit_after_reading(broker.bootstrap, "orders", "dashboard-readers", 2)
 
 
 # --- The APIs -------------------------------------------------------------------------------

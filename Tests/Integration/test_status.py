@@ -7,9 +7,10 @@ import time
 import urllib.parse
 import urllib.request
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 
 from conftest import SLUICE, run
+from feeds import commit_after_reading
 from prometheus_support import http_json, wait_until
 
 
@@ -40,18 +41,7 @@ def test_status_shows_topics_groups_lag_and_agents(broker):
     now = int(time.time())
     produce_batch(broker, "status-host", now - 5)
 
-    consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "status-readers",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
-    consumer.assign([TopicPartition("logs", 0, 0)])
-    read = 0
-    deadline = time.monotonic() + 30
-    while read < 4 and time.monotonic() < deadline:
-        message = consumer.poll(1)
-        if message is not None and not message.error():
-            read += 1
-    assert read == 4
-    consumer.commit(asynchronous=False)
-    consumer.close()
+    commit_after_reading(broker.bootstrap, "logs", "status-readers", 4)
 
     def settled():
         data = status(broker)

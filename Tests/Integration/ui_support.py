@@ -6,7 +6,6 @@ SLUICE_UI_SCREENSHOTS names another folder), one PNG per page and test.
 """
 import os
 import shutil
-import time
 from pathlib import Path
 
 from selenium import webdriver
@@ -15,6 +14,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from conftest import REPO
+from prometheus_support import wait_until
 
 SCREENSHOTS = Path(os.environ.get("SLUICE_UI_SCREENSHOTS", REPO / ".build-ui-screenshots"))
 UI_TIMEOUT = 60
@@ -78,19 +78,11 @@ class Browser:
         self.driver.quit()
 
 
-def wait_for(condition, timeout=UI_TIMEOUT, what="condition", interval=0.25):
-    """Polls `condition` until it gives something truthy (returned), or fails naming
-    `what`. Elements replaced while being read count as 'not yet'."""
-    deadline = time.monotonic() + timeout
-    last_error = None
-    while True:
+def wait_for(condition, timeout=UI_TIMEOUT, what="condition"):
+    """`wait_until`, where elements replaced or gone while being read count as 'not yet'."""
+    def attempt():
         try:
-            value = condition()
-            if value:
-                return value
-        except (StaleElementReferenceException, WebDriverException) as error:
-            last_error = error
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}"
-                                 + (f" (last error: {last_error})" if last_error else ""))
-        time.sleep(interval)
+            return condition()
+        except (StaleElementReferenceException, WebDriverException):
+            return None
+    return wait_until(attempt, timeout, what)
