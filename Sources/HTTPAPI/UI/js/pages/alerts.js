@@ -103,6 +103,6 @@ function renderHistory(entries) {
       : entry.type === "dead_letter" ? h("span", { class: "small" }, `${entry.url || ""}: ${entry.error || ""} (${entry.attempts} attempts)`)
         : h("span", { class: "mono small" }, entry.text || "")) },
     { title: "Labels", cell: (entry) => (entry.labels ? labelChips(entry.labels, { skip: ["alertname"] }) : "") },
-    { title: "Value", class: "num", cell: (entry) => (typeof entry.value === "number" ? formatNumber(entry.value) : "") },
+    { title: "Value", class: "num", cell: (entry) => (entry.value === undefined || entry.value === null ? "" : formatNumber(sampleValue(entry.value))) },
   ], entries, { rowClass: (entry) => `history-${entry.type}`, empty: "No alert has changed state yet." }));
 }

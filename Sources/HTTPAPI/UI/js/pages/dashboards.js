@@ -66,15 +66,19 @@ async function openDashboard(name, params) {
   const head = h("div", { class: "page-head" }, h("a", { href: "#/dashboards" }, "← Dashboards"), h("h1", {}, name));
   const body = h("div", { class: "dashboard-body" });
   fill(section, head, body);
+  // The view is this dashboard from now on, so that leaving or opening another while the
+  // definition loads is seen below and this one never schedules refreshes.
+  const current = { name, definition: null, controller: null, timer: null, values: {}, inFlight: false };
+  view = current;
   let definition;
   try {
     definition = await withLoading(head, getJSON(`/api/sluice/v1/dashboards/${encodeURIComponent(name)}`));
   } catch (error) {
-    fill(body, errorBox(error));
+    if (view === current) fill(body, errorBox(error));
     return;
   }
-  const current = { name, definition, controller: null, timer: null, values: {} };
-  view = current;
+  if (view !== current) return;
+  current.definition = definition;
   fill(head.querySelector("h1"), definition.title);
   if (definition.description) head.after(h("p", { class: "muted dashboard-description" }, definition.description));
 
@@ -179,26 +183,34 @@ export function substitute(query, values) {
 
 async function refresh(current, { first = false, quiet = false } = {}) {
   if (view !== current) return;
+  // An auto-refresh tick leaves a slow refresh running: aborting it would mean panels
+  // never update when queries take longer than the interval.
+  if (quiet && current.inFlight) return;
   saveState(current);
   current.controller?.abort();
   current.controller = new AbortController();
   const { signal } = current.controller;
+  current.inFlight = true;
   const range = resolveRange(current.picker.get());
   const values = variableValues(current);
   const rangeParams = new URLSearchParams(rangeToParams(current.picker.get())).toString();
-  await Promise.all(current.panels.map(async ({ panel, element, content, link }) => {
-    const query = substitute(panel.query, values);
-    const page = panel.language === "logql" ? "explore" : "metrics";
-    link.href = `#/${page}?${new URLSearchParams({ query }).toString()}&${rangeParams}`;
-    if (first) clear(content);
-    try {
-      const state = await (quiet ? renderPanel(content, panel, query, range, signal)
-        : withLoading(element, renderPanel(content, panel, query, range, signal)));
-      element.dataset.state = state;
-    } catch (error) {
-      if (isAbort(error)) return;
-      fill(content, errorBox(error));
-      element.dataset.state = "error";
-    }
-  }));
+  try {
+    await Promise.all(current.panels.map(async ({ panel, element, content, link }) => {
+      const query = substitute(panel.query, values);
+      const page = panel.language === "logql" ? "explore" : "metrics";
+      link.href = `#/${page}?${new URLSearchParams({ query }).toString()}&${rangeParams}`;
+      if (first) clear(content);
+      try {
+        const state = await (quiet ? renderPanel(content, panel, query, range, signal)
+          : withLoading(element, renderPanel(content, panel, query, range, signal)));
+        element.dataset.state = state;
+      } catch (error) {
+        if (isAbort(error)) return;
+        fill(content, errorBox(error));
+        element.dataset.state = "error";
+      }
+    }));
+  } finally {
+    if (current.controller.signal === signal) current.inFlight = false;
+  }
 }

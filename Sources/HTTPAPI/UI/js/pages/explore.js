@@ -309,7 +309,13 @@ async function pollTail(state, fromNs, limit = 1000) {
     const data = await lokiRange({ query: state.query, start, end: nowNs + 5_000_000_000n, limit, direction: "backward" },
       { signal: state.controller.signal });
     if (tail !== state) return;
-    const fresh = entries(data.result).filter((entry) => {
+    const received = entries(data.result);
+    // Newest first with a limit: a full answer may have left lines out. Say so rather
+    // than skip them silently (Loki's tail reports dropped entries the same way).
+    if (received.length >= limit && fromNs === undefined) {
+      fill(ui.status, `Live tail: more than ${limit} lines arrived within one poll; only the newest are shown. Narrow the query to see every line.`);
+    }
+    const fresh = received.filter((entry) => {
       const key = `${entry.ns} ${JSON.stringify(entry.labels)} ${entry.line}`;
       if (state.seen.has(key)) return false;
       state.seen.set(key, entry.ns);

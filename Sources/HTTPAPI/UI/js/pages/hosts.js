@@ -58,6 +58,7 @@ const OVERVIEW = [
 let ui = null;
 let controller = null;
 // Relative ranges move with the clock; custom ones do not need reloading.
+let visits = 0;
 const refresher = poller(REFRESH_MS, () => { if (ui.picker.get().range !== "custom") load({ quiet: true }); });
 
 export default {
@@ -81,14 +82,18 @@ export default {
   },
 
   async enter(route) {
+    const visit = ++visits;
     if (route.params.has("range") || route.params.has("from")) ui.picker.set(rangeFromParams(route.params));
     const wanted = route.params.get("host") || ui.host.value;
     await loadHosts(wanted);
+    // Left (or entered again) while the host list loaded: that visit owns nothing now.
+    if (visit !== visits) return;
     load();
     refresher.start();
   },
 
   leave() {
+    visits += 1;
     refresher.stop();
     controller?.abort();
   },

@@ -3,7 +3,7 @@
 // done — Sources/Replay/ReplayEvent.swift), and show the transitions as a table and on a
 // chart of the rule's expression over the range, with pending/firing spans shaded.
 
-import { request, readNDJSON, getJSON, isAbort } from "../api.js";
+import { request, readNDJSON, getJSON, isAbort, sampleValue } from "../api.js";
 import { h, fill, clear, errorBox, withLoading, dataTable, labelChips, badge } from "../dom.js";
 import { drawChart } from "../chart.js";
 import { formatNumber } from "../format.js";
@@ -131,7 +131,7 @@ function renderTransitions() {
     { title: "Rule", cell: (t) => h("strong", {}, t.rule), sort: (t) => t.rule },
     { title: "Labels", cell: (t) => labelChips(t.labels, { skip: ["alertname"] }) },
     { title: "Change", cell: (t) => [badge(t.from), " → ", badge(t.to)], sort: (t) => t.to },
-    { title: "Value", class: "num", cell: (t) => formatNumber(t.value), sort: (t) => t.value },
+    { title: "Value", class: "num", cell: (t) => formatNumber(sampleValue(t.value)), sort: (t) => sampleValue(t.value) },
   ], rows, { rowClass: (t) => `transition to-${t.to}`, empty: "No transitions: the rule never became pending in this range." }));
 }
 
@@ -158,7 +158,7 @@ async function drawRule() {
     drawChart(ui.chart, { series, unit: "none", start, end, step: step * 1000, height: 260, legend: true, title: expression,
       thresholds: threshold === null ? [] : [{ value: threshold, label: `threshold ${rule.expr.slice(expression.length).trim()}` }],
       spans: spans(own, to), markers: own.slice(0, 300).map((t) => ({ time: Date.parse(t.time), kind: t.to,
-        label: `${formatTime(Date.parse(t.time))} ${t.rule} ${t.from} → ${t.to} (value ${formatNumber(t.value)})` })),
+        label: `${formatTime(Date.parse(t.time))} ${t.rule} ${t.from} → ${t.to} (value ${formatNumber(sampleValue(t.value))})` })),
       emptyText: `${expression} has no data in this range.` });
   } catch (error) {
     if (!isAbort(error)) fill(ui.chart, errorBox(error));
