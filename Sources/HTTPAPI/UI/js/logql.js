@@ -45,17 +45,15 @@ function toJSRegex(pattern) {
   try { return new RegExp(source, flags); } catch { return null; }  // RE2-only syntax: no highlighting
 }
 
-const escapeRegex = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** `text` as a regex that matches it literally. */
+export const escapeRegex = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** Regexes for the query's `|= "x"` and `|~ "re"` filters (what a matching line contains). */
 export function lineFilterPatterns(query) {
   const list = tokens(query);
   const patterns = [];
-  let depth = 0;
   for (let i = 0; i < list.length; i++) {
     const token = list[i];
-    if (token.kind === "op" && (token.text === "{" || token.text === "(")) depth++;
-    if (token.kind === "op" && (token.text === "}" || token.text === ")")) depth--;
     if (token.kind !== "op" || (token.text !== "|=" && token.text !== "|~")) continue;
     const next = list[i + 1];
     if (!next || next.kind !== "string" || next.text === "") continue;
@@ -108,9 +106,4 @@ export function addMatcher(query, name, value, negate = false) {
   const inside = query.slice(query.indexOf("{") + 1, close.start).trim();
   if (inside.includes(matcher)) return query;
   return query.slice(0, close.start).replace(/\s*$/, "") + (inside ? ", " : "") + matcher + query.slice(close.start);
-}
-
-/** Go-style string literal for a LogQL/PromQL query. */
-export function quote(text) {
-  return JSON.stringify(text);
 }

@@ -10,6 +10,7 @@ import { rangePicker } from "../rangepicker.js";
 import { resolveRange, rangeFromParams, rangeToParams, parseDuration } from "../time.js";
 import { renderPanel } from "../panels.js";
 import { replaceHash } from "../router.js";
+import { escapeRegex } from "../logql.js";
 
 const ALL = "$__all";
 const REFRESH_CHOICES = ["off", "5s", "10s", "30s", "1m", "5m", "15m"];
@@ -157,7 +158,6 @@ async function loadVariables(current, container, params) {
   }
 }
 
-const escapeRegex = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** Each variable's text in a query: a value, `.+` for All, `a|b` (regex-escaped) for several. */
 function variableValues(current) {
