@@ -309,3 +309,21 @@ def test_the_binary_serves_its_own_copy_of_the_ui(tmp_path):
         assert served == (REPO / "Sources" / "HTTPAPI" / "UI" / "index.html").read_bytes()
     finally:
         assert broker.stop() == 0
+
+
+def test_a_link_restores_the_query_range_and_option(browser, appliance):
+    """The URL carries a query page's state: opening it runs the query with its range and
+    the page's own option (Explore's line limit, Metrics' unit)."""
+    broker, _ = appliance
+    query = '{job="uitest"} |= "timeout"'
+    expected = sorted(loki_lines(broker.http, query))
+    browser.open("explore?" + urllib.parse.urlencode({"query": query, "range": "6h", "limit": "100"}))
+    rows = wait_for(lambda: (lambda r: r if len(r) == len(expected) else None)(browser.find("#lines .line")), what="the linked query's lines")
+    assert sorted(row.find_element(By.CSS_SELECTOR, ".text").text for row in rows) == expected
+    assert browser.one("#logql").get_attribute("value") == query
+    assert (browser.one("#range").get_attribute("value"), browser.one("#limit").get_attribute("value")) == ("6h", "100")
+
+    browser.open("metrics?" + urllib.parse.urlencode({"query": f'node_load1{{host="{HOST}"}}', "range": "15m", "unit": "short"}))
+    wait_for(lambda: nonempty_paths(browser, "#metrics-chart svg path.series"), what="the linked query's chart")
+    assert browser.one("#metrics-unit").get_attribute("value") == "short"
+    assert browser.console_errors() == []

@@ -7,12 +7,12 @@ import { lokiRange, matrixSeries, nanos, isAbort, queryString } from "../api.js"
 import { h, fill, clear, errorBox, withLoading, onCtrlEnter, autoGrow } from "../dom.js";
 import { drawChart, seriesName, levelColor } from "../chart.js";
 import { rangePicker } from "../rangepicker.js";
-import { resolveRange, rangeFromParams, rangeToParams, durationText, stepFor, formatTime } from "../time.js";
+import { resolveRange, durationText, stepFor, formatTime } from "../time.js";
 import { lineFilterPatterns, isMetricQuery, addMatcher } from "../logql.js";
 import { entries, lineRow, newestFirst, oldestFirst } from "../loglines.js";
 import { labelBrowser } from "../labelbrowser.js";
 import { formatValue } from "../format.js";
-import { replaceHash } from "../router.js";
+import { queryState } from "../querystate.js";
 
 const LEVEL_ORDER = ["critical", "fatal", "error", "warn", "warning", "info", "debug", "trace", "unknown"];
 const TAIL_INTERVAL_MS = 2000;
@@ -22,6 +22,7 @@ const EXAMPLES = ['{source="file"}', '{level="error"}', '{host=~".+"} |= "error"
 
 let ui = null;
 let controller = null;
+let urlState = null;
 let tail = null;
 
 export default {
@@ -68,19 +69,11 @@ export default {
       chart, status, lines, empty);
     ui = { section, query, picker, limit, runButton, tailButton, exportNDJSON, exportCSV, status, errors, histogram, chart, lines, empty,
       volume: section.querySelector(".volume"), volumeNote: section.querySelector("#volume-note"), grow: autoGrow(query) };
+    urlState = queryState("explore", ui, { name: "limit", control: ui.limit, fallback: "1000" });
   },
 
   enter(route) {
-    // A link or reload with a query runs it, unless it is exactly what is shown already.
-    const text = route.params.get("query");
-    if (text === null) return saveState();
-    const before = JSON.stringify(stateParams());
-    ui.limit.value = route.params.get("limit") || "1000";
-    ui.picker.set(rangeFromParams(route.params));
-    ui.query.value = text;
-    ui.grow();
-    if (JSON.stringify(stateParams()) !== before || !ui.ran) run();
-    else saveState();
+    urlState.restore(route, () => ui.ran, run);
   },
 
   leave() {
@@ -88,15 +81,6 @@ export default {
     controller?.abort();
   },
 };
-
-function stateParams() {
-  const query = ui.query.value.trim();
-  return query ? { query, ...rangeToParams(ui.picker.get()), limit: ui.limit.value === "1000" ? null : ui.limit.value } : {};
-}
-
-function saveState() {
-  replaceHash("explore", [], stateParams());
-}
 
 function currentRange() {
   const { start, end } = resolveRange(ui.picker.get());
@@ -114,7 +98,7 @@ function updateExportLinks() {
 async function run() {
   stopTail();
   const query = ui.query.value.trim();
-  saveState();
+  urlState.save();
   controller?.abort();
   clear(ui.errors);
   if (!query) {
@@ -276,7 +260,7 @@ async function startTail() {
   }
   controller?.abort();
   clear(ui.errors);
-  saveState();
+  urlState.save();
   ui.empty.hidden = true;
   ui.lines.hidden = false;
   ui.chart.hidden = true;

@@ -5,8 +5,8 @@ import { getJSON, promRange, matrixSeries, isAbort } from "../api.js";
 import { h, fill, clear, errorBox, withLoading, onCtrlEnter, autoGrow } from "../dom.js";
 import { drawChart, seriesName } from "../chart.js";
 import { rangePicker } from "../rangepicker.js";
-import { resolveRange, rangeFromParams, rangeToParams, stepFor, alignRange, durationText } from "../time.js";
-import { replaceHash } from "../router.js";
+import { resolveRange, stepFor, alignRange, durationText } from "../time.js";
+import { queryState } from "../querystate.js";
 
 const UNITS = ["none", "short", "percent", "ratio", "bytes", "bytes/s", "seconds", "ops/s"];
 const EXAMPLES = ["node_load1", '1 - avg by (host) (rate(node_cpu_seconds_total{mode="idle"}[5m]))',
@@ -14,6 +14,7 @@ const EXAMPLES = ["node_load1", '1 - avg by (host) (rate(node_cpu_seconds_total{
 
 let ui = null;
 let controller = null;
+let urlState = null;
 
 export default {
   init(section) {
@@ -46,19 +47,11 @@ export default {
         h("label", { class: "inline-label" }, "Unit ", unit)),
       errors, status, chart, empty);
     ui = { section, query, picker, unit, errors, chart, status, empty, metricNames, grow: autoGrow(query) };
+    urlState = queryState("metrics", ui, { name: "unit", control: ui.unit, fallback: "none" });
   },
 
   enter(route) {
-    // A link or reload with a query runs it, unless it is exactly what is shown already.
-    const text = route.params.get("query");
-    if (text === null) return saveState();
-    const before = JSON.stringify(stateParams());
-    ui.unit.value = route.params.get("unit") || "none";
-    ui.picker.set(rangeFromParams(route.params));
-    ui.query.value = text;
-    ui.grow();
-    if (JSON.stringify(stateParams()) !== before || !ui.lastDraw) run();
-    else saveState();
+    urlState.restore(route, () => ui.lastDraw, run);
   },
 
   leave() {
@@ -66,18 +59,9 @@ export default {
   },
 };
 
-function stateParams() {
-  const query = ui.query.value.trim();
-  return query ? { query, ...rangeToParams(ui.picker.get()), unit: ui.unit.value === "none" ? null : ui.unit.value } : {};
-}
-
-function saveState() {
-  replaceHash("metrics", [], stateParams());
-}
-
 async function run() {
   const query = ui.query.value.trim();
-  saveState();
+  urlState.save();
   controller?.abort();
   clear(ui.errors);
   ui.empty.hidden = !!query;
@@ -103,7 +87,7 @@ async function run() {
 }
 
 function draw({ series, start, end, step }) {
-  saveState();
+  urlState.save();
   drawChart(ui.chart, { series, unit: ui.unit.value, start, end, step: step * 1000, height: 340, legend: "table",
     emptyText: "The query returned no series in this range.",
     onSelectRange: (from, to) => { ui.picker.set({ range: "custom", from, to }); run(); } });
